@@ -1,0 +1,10 @@
+#include "adapters/cli/commands.h"
+
+namespace coach::adapters::cli {
+
+void RegisterCommands(CLI::App& app) {
+  AddChatCommand(app);
+  AddTriageCommand(app);
+}
+
+}  // namespace coach::adapters::cli

@@ -1,0 +1,14 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace coach::adapters::cli {
+
+/// Adds every `coachbot` subcommand to the app. Each command's file owns its flags and its run callback.
+void RegisterCommands(CLI::App& app);
+
+// One per command file; RegisterCommands calls them in the order `--help` lists them.
+void AddChatCommand(CLI::App& app);
+void AddTriageCommand(CLI::App& app);
+
+}  // namespace coach::adapters::cli

@@ -1,0 +1,13 @@
+// coachbot: a running coach's chat assistant. The commands live in adapters/cli; this file only wires them.
+#include <CLI/CLI.hpp>
+
+#include "adapters/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"coachbot: triage, coaching answers and plans for runners with back pain, on the web and Telegram"};
+  app.set_version_flag("--version", "coachbot 0.1.0");
+  app.require_subcommand(1);
+  coach::adapters::cli::RegisterCommands(app);
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}

@@ -1,0 +1,2 @@
+// Placeholder while the machine is written.
+#include "dialog/triage_conversation.h"

@@ -1,0 +1,40 @@
+#include "dialog/text_input.h"
+
+#include <catch2/catch.hpp>
+
+using namespace coach::dialog;
+
+TEST_CASE("clean text keeps valid UTF-8 and emoji", "[text_input]") {
+  const auto clean = CleanRunnerText("  my back \xF0\x9F\x98\xA2 hurts  ");
+  CHECK(clean.text == "my back \xF0\x9F\x98\xA2 hurts");
+  CHECK_FALSE(clean.had_invalid_utf8);
+}
+
+TEST_CASE("invalid UTF-8 becomes the replacement character", "[text_input]") {
+  for (const char* bad : {"a\xFF" "b", "a\xC0\xAF" "b", "a\xED\xA0\x80" "b", "a\xE2\x82" "b"}) {
+    const auto clean = CleanRunnerText(bad);
+    CHECK(clean.had_invalid_utf8);
+    CHECK(IsValidUtf8(clean.text));
+    CHECK(clean.text.front() == 'a');
+    CHECK(clean.text.back() == 'b');
+  }
+}
+
+TEST_CASE("control characters become spaces and the text is trimmed", "[text_input]") {
+  CHECK(CleanRunnerText("\x01\x02hi\tthere\r\n\x7F").text == "hi there");
+  CHECK(CleanRunnerText("\xC2\x85only C1\xC2\x9F").text == "only C1");
+  CHECK(CleanRunnerText(" \n\t ").text.empty());
+}
+
+TEST_CASE("a huge message is cut at a character boundary", "[text_input]") {
+  std::string huge;
+  for (int i = 0; i < 5000; ++i) huge += "\xC3\xA9";  // 10,000 bytes of 'é'
+  const auto clean = CleanRunnerText(huge);
+  CHECK(clean.truncated);
+  CHECK(clean.text.size() <= kMaxMessageBytes);
+  CHECK(IsValidUtf8(clean.text));
+}
+
+TEST_CASE("folding lowers ASCII and straightens curly quotes", "[text_input]") {
+  CHECK(FoldForMatching("I Can\xE2\x80\x99t FEEL") == "i can't feel");
+}
