@@ -1,0 +1,142 @@
+#include "bot/migrations.h"
+
+#include <string>
+
+#include "bot/conversation_store.h"
+
+namespace coach::bot {
+namespace {
+
+// Version 1: the core tables. Timestamps are Unix milliseconds; JSON columns hold text.
+constexpr std::string_view kVersion1 = R"sql(
+CREATE TABLE conversations (
+  id INTEGER PRIMARY KEY,
+  channel TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  state_key TEXT NOT NULL,
+  slots TEXT NOT NULL DEFAULT '{}',
+  status TEXT NOT NULL DEFAULT 'bot',
+  triage_level TEXT,
+  access_token_hash BLOB,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  UNIQUE (channel, external_id)
+);
+-- AUTOINCREMENT: message ids are SSE event ids and must never be reused after an erase.
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  author TEXT NOT NULL CHECK (author IN ('user', 'bot', 'coach', 'system')),
+  text TEXT NOT NULL,
+  quick_replies TEXT NOT NULL DEFAULT '[]',
+  kind TEXT NOT NULL DEFAULT 'normal',
+  client_message_id TEXT,
+  created_at_ms INTEGER NOT NULL
+);
+CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+CREATE UNIQUE INDEX messages_by_client_message_id ON messages (conversation_id, client_message_id)
+  WHERE client_message_id IS NOT NULL;
+CREATE TABLE escalations (
+  id INTEGER PRIMARY KEY,
+  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  level TEXT NOT NULL,
+  flags TEXT NOT NULL DEFAULT '[]',
+  evidence TEXT NOT NULL DEFAULT '[]',
+  reason TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'claimed', 'closed')),
+  claimed_by TEXT,
+  created_at_ms INTEGER NOT NULL,
+  claimed_at_ms INTEGER,
+  closed_at_ms INTEGER
+);
+CREATE INDEX escalations_by_conversation ON escalations (conversation_id);
+CREATE TABLE unanswered_questions (
+  id INTEGER PRIMARY KEY,
+  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  question TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL
+);
+CREATE INDEX unanswered_questions_by_conversation ON unanswered_questions (conversation_id);
+-- No foreign key: the trail outlives an erased conversation, and it holds no message text.
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  conversation_id INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  details TEXT NOT NULL DEFAULT '{}',
+  created_at_ms INTEGER NOT NULL
+);
+CREATE INDEX audit_log_by_conversation ON audit_log (conversation_id, id);
+CREATE TABLE coach_notes (
+  id INTEGER PRIMARY KEY,
+  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  coach_name TEXT NOT NULL,
+  text TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL
+);
+CREATE INDEX coach_notes_by_conversation ON coach_notes (conversation_id);
+)sql";
+
+// Version 2: replies point at the runner message they answer. Version 1 found a turn's replies as "the rows
+// after the user line until the next one", which wrongly replays a coach message posted after the bot replies.
+// Existing bot and system rows are linked to the latest user line before them.
+constexpr std::string_view kVersion2 = R"sql(
+ALTER TABLE messages ADD COLUMN in_reply_to INTEGER;
+UPDATE messages SET in_reply_to = (
+  SELECT MAX(earlier.id) FROM messages AS earlier
+  WHERE earlier.conversation_id = messages.conversation_id AND earlier.author = 'user' AND earlier.id < messages.id)
+WHERE author IN ('bot', 'system');
+CREATE INDEX messages_by_reply ON messages (conversation_id, in_reply_to) WHERE in_reply_to IS NOT NULL;
+)sql";
+
+// Version 3: the coach queue and /metrics read live escalations and conversations by status on every scrape;
+// without these indexes both are full table scans that grow with history.
+constexpr std::string_view kVersion3 = R"sql(
+CREATE INDEX escalations_live ON escalations (status, level, created_at_ms) WHERE status IN ('open', 'claimed');
+CREATE INDEX conversations_by_status ON conversations (status, state_key);
+)sql";
+
+}  // namespace
+
+const std::vector<Migration>& SchemaMigrations() {
+  static const std::vector<Migration> migrations = {
+      {1, "core tables: conversations, messages, escalations, unanswered questions, audit log, coach notes", kVersion1},
+      {2, "messages.in_reply_to links a turn's replies to the runner message", kVersion2},
+      {3, "indexes for the escalation queue and the metrics gauges", kVersion3},
+  };
+  return migrations;
+}
+
+int LatestSchemaVersion() {
+  return SchemaMigrations().back().version;
+}
+
+int SchemaVersion(SqliteDatabase& database) {
+  auto version = database.QueryText("PRAGMA user_version", "read schema version");
+  return version ? std::stoi(*version) : 0;
+}
+
+void MigrateSchema(SqliteDatabase& database, int target_version) {
+  const int latest = LatestSchemaVersion();
+  if (target_version < 0) target_version = latest;
+  if (target_version > latest) {
+    throw StoreError("migrate schema: target version " + std::to_string(target_version) + " is unknown to this build");
+  }
+  const int current = SchemaVersion(database);
+  if (current > latest) {
+    throw SchemaTooNewError("database '" + database.Path() + "' has schema version " + std::to_string(current) +
+                            ", newer than this build's " + std::to_string(latest) +
+                            ": refusing to start (run the newer build, or restore a backup)");
+  }
+  for (const Migration& migration : SchemaMigrations()) {
+    if (migration.version <= current || migration.version > target_version) continue;
+    SqliteTransaction transaction(database);
+    // Re-read inside the write lock: another process may have migrated while this one waited.
+    if (SchemaVersion(database) >= migration.version) continue;
+    const std::string operation = "migrate schema to version " + std::to_string(migration.version);
+    database.Execute(std::string(migration.sql), operation);
+    database.Execute("PRAGMA user_version = " + std::to_string(migration.version), operation);
+    transaction.Commit();
+  }
+}
+
+}  // namespace coach::bot

@@ -1,0 +1,532 @@
+#include "bot/sqlite_conversation_store.h"
+
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <utility>
+
+#include "bot/migrations.h"
+
+namespace coach::bot {
+namespace {
+
+std::int64_t NowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// Replaces invalid UTF-8 instead of throwing: a stored value must never make a later write fail.
+std::string DumpJson(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+nlohmann::json ParseJson(const std::string& text, const nlohmann::json& fallback) {
+  auto parsed = nlohmann::json::parse(text, nullptr, false);
+  return parsed.is_discarded() ? fallback : parsed;
+}
+
+constexpr const char* kConversationColumns =
+    "id, channel, external_id, state_key, slots, status, triage_level, access_token_hash, created_at_ms, "
+    "updated_at_ms";
+
+ConversationRecord ReadConversation(const SqliteStatement& row) {
+  ConversationRecord conversation;
+  conversation.id = row.Int(0);
+  conversation.channel = row.Text(1);
+  conversation.external_id = row.Text(2);
+  conversation.state_key = row.Text(3);
+  conversation.slots = ParseJson(row.Text(4), nlohmann::json::object());
+  conversation.status = row.Text(5);
+  conversation.triage_level = row.OptionalText(6);
+  conversation.access_token_hash = row.Blob(7);
+  conversation.created_at_ms = row.Int(8);
+  conversation.updated_at_ms = row.Int(9);
+  return conversation;
+}
+
+constexpr const char* kMessageColumns =
+    "id, conversation_id, author, text, quick_replies, kind, client_message_id, in_reply_to, created_at_ms";
+
+MessageRecord ReadMessage(const SqliteStatement& row) {
+  MessageRecord message;
+  message.id = row.Int(0);
+  message.conversation_id = row.Int(1);
+  message.author = ParseAuthor(row.Text(2)).value_or(Author::system);
+  message.text = row.Text(3);
+  message.quick_replies = ParseJson(row.Text(4), nlohmann::json::array());
+  message.kind = row.Text(5);
+  message.client_message_id = row.OptionalText(6);
+  message.in_reply_to = row.OptionalInt(7);
+  message.created_at_ms = row.Int(8);
+  return message;
+}
+
+std::vector<MessageRecord> ReadMessages(SqliteStatement& statement) {
+  std::vector<MessageRecord> messages;
+  while (statement.Step()) messages.push_back(ReadMessage(statement));
+  return messages;
+}
+
+constexpr const char* kEscalationColumns =
+    "id, conversation_id, level, flags, evidence, reason, status, claimed_by, created_at_ms, claimed_at_ms, "
+    "closed_at_ms";
+
+std::vector<EscalationRecord> ReadEscalations(SqliteStatement& statement) {
+  std::vector<EscalationRecord> escalations;
+  while (statement.Step()) {
+    EscalationRecord escalation;
+    escalation.id = statement.Int(0);
+    escalation.conversation_id = statement.Int(1);
+    escalation.level = statement.Text(2);
+    escalation.flags = ParseJson(statement.Text(3), nlohmann::json::array());
+    escalation.evidence = ParseJson(statement.Text(4), nlohmann::json::array());
+    escalation.reason = statement.Text(5);
+    escalation.status = statement.Text(6);
+    escalation.claimed_by = statement.OptionalText(7);
+    escalation.created_at_ms = statement.Int(8);
+    escalation.claimed_at_ms = statement.OptionalInt(9);
+    escalation.closed_at_ms = statement.OptionalInt(10);
+    escalations.push_back(std::move(escalation));
+  }
+  return escalations;
+}
+
+std::vector<UnansweredQuestionRecord> ReadUnansweredQuestions(SqliteStatement& statement) {
+  std::vector<UnansweredQuestionRecord> questions;
+  while (statement.Step()) {
+    questions.push_back({statement.Int(0), statement.Int(1), statement.Text(2), statement.Int(3)});
+  }
+  return questions;
+}
+
+std::map<std::string, std::int64_t> ReadCounts(SqliteStatement& statement) {
+  std::map<std::string, std::int64_t> counts;
+  while (statement.Step()) counts[statement.Text(0)] = statement.Int(1);
+  return counts;
+}
+
+// Severity order of the triage level names, most urgent first, for the coach queue.
+constexpr const char* kLevelRank =
+    "CASE level WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 WHEN 'see_professional' THEN 2 "
+    "WHEN 'self_care' THEN 3 ELSE 4 END";
+
+}  // namespace
+
+std::string_view ToString(Durability durability) {
+  return durability == Durability::full ? "full" : "normal";
+}
+
+std::optional<Durability> ParseDurability(std::string_view name) {
+  if (name == "normal") return Durability::normal;
+  if (name == "full") return Durability::full;
+  return std::nullopt;
+}
+
+SqliteConversationStore::SqliteConversationStore(const std::string& path) : SqliteConversationStore(path, Options{}) {}
+
+SqliteConversationStore::SqliteConversationStore(const std::string& path, Options options) : options_(options) {
+  if (path != ":memory:" && path.rfind("file:", 0) != 0) {
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    std::error_code error;
+    if (!parent.empty()) std::filesystem::create_directories(parent, error);
+    if (error) throw StoreError("create database folder '" + parent.string() + "': " + error.message());
+  }
+  database_ = std::make_unique<SqliteDatabase>(path);
+  database_->Execute("PRAGMA busy_timeout = " + std::to_string(options_.busy_timeout.count()), "set busy_timeout");
+  // journal_mode answers with the mode it got: "memory" for :memory:, "wal" for a file on a filesystem that
+  // supports it. Anything else on a file means WAL's crash guarantees do not hold, so refuse.
+  std::string mode = database_->QueryText("PRAGMA journal_mode = WAL", "set journal_mode=WAL").value_or("");
+  if (mode != "wal" && mode != "memory") {
+    throw StoreError("set journal_mode=WAL on '" + path + "': SQLite answered '" + mode + "'");
+  }
+  database_->Execute(
+      options_.durability == Durability::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+      "set synchronous");
+  database_->Execute("PRAGMA foreign_keys = ON", "set foreign_keys=ON");
+  MigrateSchema(*database_);
+}
+
+SqliteConversationStore::~SqliteConversationStore() = default;
+
+template <typename Use>
+auto SqliteConversationStore::WithConnection(Use&& use) {
+  if (transaction_owner_.load() == std::this_thread::get_id()) return use(*database_);
+  std::lock_guard<std::mutex> lock(mutex_);
+  return use(*database_);
+}
+
+void SqliteConversationStore::InTransaction(const std::function<void()>& work) {
+  if (transaction_owner_.load() == std::this_thread::get_id()) {
+    // Nested: a savepoint, so a caught inner failure undoes only the inner writes.
+    const std::string name = "nested_" + std::to_string(++transaction_depth_);
+    database_->Execute("SAVEPOINT " + name, "begin savepoint");
+    try {
+      work();
+    } catch (...) {
+      --transaction_depth_;
+      if (database_->InTransaction()) {
+        database_->Execute("ROLLBACK TO " + name + "; RELEASE " + name, "roll back savepoint");
+      }
+      throw;
+    }
+    --transaction_depth_;
+    database_->Execute("RELEASE " + name, "release savepoint");
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  transaction_owner_.store(std::this_thread::get_id());
+  struct OwnerReset {
+    std::atomic<std::thread::id>& owner;
+    ~OwnerReset() { owner.store(std::thread::id()); }
+  } owner_reset{transaction_owner_};
+  SqliteTransaction transaction(*database_);
+  work();
+  transaction.Commit();
+}
+
+std::optional<ConversationRecord> SqliteConversationStore::FindConversation(const std::string& channel,
+                                                                            const std::string& external_id) {
+  return WithConnection([&](SqliteDatabase& db) -> std::optional<ConversationRecord> {
+    auto statement = db.Prepare(
+        std::string("SELECT ") + kConversationColumns + " FROM conversations WHERE channel = ?1 AND external_id = ?2",
+        "find conversation");
+    statement.Bind(1, channel).Bind(2, external_id);
+    if (!statement.Step()) return std::nullopt;
+    return ReadConversation(statement);
+  });
+}
+
+std::optional<ConversationRecord> SqliteConversationStore::GetConversation(std::int64_t conversation_id) {
+  return WithConnection([&](SqliteDatabase& db) -> std::optional<ConversationRecord> {
+    auto statement = db.Prepare(std::string("SELECT ") + kConversationColumns + " FROM conversations WHERE id = ?1",
+                                "get conversation");
+    statement.Bind(1, conversation_id);
+    if (!statement.Step()) return std::nullopt;
+    return ReadConversation(statement);
+  });
+}
+
+std::int64_t SqliteConversationStore::SaveConversation(const ConversationRecord& conversation) {
+  return WithConnection([&](SqliteDatabase& db) -> std::int64_t {
+    const std::int64_t now = NowMs();
+    if (conversation.id == 0) {
+      auto statement = db.Prepare(
+          "INSERT INTO conversations (channel, external_id, state_key, slots, status, triage_level, "
+          "access_token_hash, created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+          "insert conversation");
+      statement.Bind(1, conversation.channel)
+          .Bind(2, conversation.external_id)
+          .Bind(3, conversation.state_key)
+          .Bind(4, DumpJson(conversation.slots))
+          .Bind(5, conversation.status)
+          .Bind(6, conversation.triage_level)
+          .Bind(8, conversation.created_at_ms != 0 ? conversation.created_at_ms : now)
+          .Bind(9, now);
+      if (conversation.access_token_hash.empty()) {
+        statement.BindNull(7);
+      } else {
+        statement.BindBlob(7, conversation.access_token_hash);
+      }
+      statement.Run();
+      return db.LastInsertId();
+    }
+    // Channel, external id, token hash and creation time are fixed at insert: a save never rewrites identity.
+    auto statement = db.Prepare(
+        "UPDATE conversations SET state_key = ?2, slots = ?3, status = ?4, triage_level = ?5, updated_at_ms = ?6 "
+        "WHERE id = ?1",
+        "update conversation");
+    statement.Bind(1, conversation.id)
+        .Bind(2, conversation.state_key)
+        .Bind(3, DumpJson(conversation.slots))
+        .Bind(4, conversation.status)
+        .Bind(5, conversation.triage_level)
+        .Bind(6, now)
+        .Run();
+    if (db.Changes() == 0) {
+      throw StoreError("update conversation: no conversation with id " + std::to_string(conversation.id));
+    }
+    return conversation.id;
+  });
+}
+
+void SqliteConversationStore::DeleteConversation(std::int64_t conversation_id) {
+  WithConnection([&](SqliteDatabase& db) {
+    db.Prepare("DELETE FROM conversations WHERE id = ?1", "delete conversation").Bind(1, conversation_id).Run();
+  });
+}
+
+std::int64_t SqliteConversationStore::AppendMessage(const MessageRecord& message) {
+  return WithConnection([&](SqliteDatabase& db) -> std::int64_t {
+    auto statement = db.Prepare(
+        "INSERT INTO messages (conversation_id, author, text, quick_replies, kind, client_message_id, in_reply_to, "
+        "created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "append message");
+    statement.Bind(1, message.conversation_id)
+        .Bind(2, ToString(message.author))
+        .Bind(3, message.text)
+        .Bind(4, DumpJson(message.quick_replies))
+        .Bind(5, message.kind)
+        .Bind(6, message.client_message_id)
+        .Bind(7, message.in_reply_to)
+        .Bind(8, message.created_at_ms != 0 ? message.created_at_ms : NowMs())
+        .Run();
+    return db.LastInsertId();
+  });
+}
+
+std::optional<MessageRecord> SqliteConversationStore::FindByClientMessageId(std::int64_t conversation_id,
+                                                                            const std::string& client_message_id) {
+  return WithConnection([&](SqliteDatabase& db) -> std::optional<MessageRecord> {
+    auto statement = db.Prepare(std::string("SELECT ") + kMessageColumns +
+                                    " FROM messages WHERE conversation_id = ?1 AND client_message_id = ?2",
+                                "find message by client message id");
+    statement.Bind(1, conversation_id).Bind(2, client_message_id);
+    if (!statement.Step()) return std::nullopt;
+    return ReadMessage(statement);
+  });
+}
+
+std::vector<MessageRecord> SqliteConversationStore::MessagesAfter(std::int64_t conversation_id, std::int64_t after_id,
+                                                                  int limit) {
+  return WithConnection([&](SqliteDatabase& db) {
+    auto statement = db.Prepare(std::string("SELECT ") + kMessageColumns +
+                                    " FROM messages WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+                                "read messages");
+    statement.Bind(1, conversation_id).Bind(2, after_id).Bind(3, static_cast<std::int64_t>(limit));
+    return ReadMessages(statement);
+  });
+}
+
+std::vector<MessageRecord> SqliteConversationStore::RepliesTo(std::int64_t conversation_id,
+                                                              std::int64_t user_message_id) {
+  return WithConnection([&](SqliteDatabase& db) {
+    auto statement = db.Prepare(std::string("SELECT ") + kMessageColumns +
+                                    " FROM messages WHERE conversation_id = ?1 AND in_reply_to = ?2 ORDER BY id",
+                                "read replies");
+    statement.Bind(1, conversation_id).Bind(2, user_message_id);
+    return ReadMessages(statement);
+  });
+}
+
+std::int64_t SqliteConversationStore::OpenEscalation(const EscalationRecord& escalation) {
+  return WithConnection([&](SqliteDatabase& db) -> std::int64_t {
+    db.Prepare(
+          "INSERT INTO escalations (conversation_id, level, flags, evidence, reason, status, claimed_by, "
+          "created_at_ms, claimed_at_ms, closed_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+          "open escalation")
+        .Bind(1, escalation.conversation_id)
+        .Bind(2, escalation.level)
+        .Bind(3, DumpJson(escalation.flags))
+        .Bind(4, DumpJson(escalation.evidence))
+        .Bind(5, escalation.reason)
+        .Bind(6, escalation.status)
+        .Bind(7, escalation.claimed_by)
+        .Bind(8, escalation.created_at_ms != 0 ? escalation.created_at_ms : NowMs())
+        .Bind(9, escalation.claimed_at_ms)
+        .Bind(10, escalation.closed_at_ms)
+        .Run();
+    return db.LastInsertId();
+  });
+}
+
+void SqliteConversationStore::UpdateEscalation(const EscalationRecord& escalation) {
+  WithConnection([&](SqliteDatabase& db) {
+    db.Prepare(
+          "UPDATE escalations SET level = ?2, flags = ?3, evidence = ?4, reason = ?5, status = ?6, claimed_by = ?7, "
+          "claimed_at_ms = ?8, closed_at_ms = ?9 WHERE id = ?1",
+          "update escalation")
+        .Bind(1, escalation.id)
+        .Bind(2, escalation.level)
+        .Bind(3, DumpJson(escalation.flags))
+        .Bind(4, DumpJson(escalation.evidence))
+        .Bind(5, escalation.reason)
+        .Bind(6, escalation.status)
+        .Bind(7, escalation.claimed_by)
+        .Bind(8, escalation.claimed_at_ms)
+        .Bind(9, escalation.closed_at_ms)
+        .Run();
+    if (db.Changes() == 0)
+      throw StoreError("update escalation: no escalation with id " + std::to_string(escalation.id));
+  });
+}
+
+std::vector<EscalationRecord> SqliteConversationStore::EscalationsFor(std::int64_t conversation_id) {
+  return WithConnection([&](SqliteDatabase& db) {
+    auto statement = db.Prepare(
+        std::string("SELECT ") + kEscalationColumns + " FROM escalations WHERE conversation_id = ?1 ORDER BY id",
+        "read escalations");
+    statement.Bind(1, conversation_id);
+    return ReadEscalations(statement);
+  });
+}
+
+std::vector<EscalationRecord> SqliteConversationStore::EscalationQueue() {
+  return WithConnection([&](SqliteDatabase& db) {
+    auto statement = db.Prepare(std::string("SELECT ") + kEscalationColumns +
+                                    " FROM escalations WHERE status IN ('open', 'claimed') ORDER BY " + kLevelRank +
+                                    ", created_at_ms, id",
+                                "read escalation queue");
+    return ReadEscalations(statement);
+  });
+}
+
+void SqliteConversationStore::RecordUnansweredQuestion(const std::string& question, std::int64_t conversation_id) {
+  WithConnection([&](SqliteDatabase& db) {
+    db.Prepare("INSERT INTO unanswered_questions (conversation_id, question, created_at_ms) VALUES (?1, ?2, ?3)",
+               "record unanswered question")
+        .Bind(1, conversation_id)
+        .Bind(2, question)
+        .Bind(3, NowMs())
+        .Run();
+  });
+}
+
+std::vector<UnansweredQuestionRecord> SqliteConversationStore::UnansweredQuestionsFor(std::int64_t conversation_id) {
+  return WithConnection([&](SqliteDatabase& db) {
+    auto statement = db.Prepare(
+        "SELECT id, conversation_id, question, created_at_ms FROM unanswered_questions WHERE conversation_id = ?1 "
+        "ORDER BY id",
+        "read unanswered questions");
+    statement.Bind(1, conversation_id);
+    return ReadUnansweredQuestions(statement);
+  });
+}
+
+std::vector<UnansweredQuestionRecord> SqliteConversationStore::RecentUnansweredQuestions(int limit) {
+  return WithConnection([&](SqliteDatabase& db) {
+    auto statement = db.Prepare(
+        "SELECT id, conversation_id, question, created_at_ms FROM unanswered_questions ORDER BY id DESC LIMIT ?1",
+        "read recent unanswered questions");
+    statement.Bind(1, static_cast<std::int64_t>(limit));
+    return ReadUnansweredQuestions(statement);
+  });
+}
+
+std::int64_t SqliteConversationStore::AddCoachNote(const CoachNoteRecord& note) {
+  return WithConnection([&](SqliteDatabase& db) -> std::int64_t {
+    db.Prepare("INSERT INTO coach_notes (conversation_id, coach_name, text, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+               "add coach note")
+        .Bind(1, note.conversation_id)
+        .Bind(2, note.coach_name)
+        .Bind(3, note.text)
+        .Bind(4, note.created_at_ms != 0 ? note.created_at_ms : NowMs())
+        .Run();
+    return db.LastInsertId();
+  });
+}
+
+std::vector<CoachNoteRecord> SqliteConversationStore::CoachNotesFor(std::int64_t conversation_id) {
+  return WithConnection([&](SqliteDatabase& db) {
+    auto statement = db.Prepare(
+        "SELECT id, conversation_id, coach_name, text, created_at_ms FROM coach_notes WHERE conversation_id = ?1 "
+        "ORDER BY id",
+        "read coach notes");
+    statement.Bind(1, conversation_id);
+    std::vector<CoachNoteRecord> notes;
+    while (statement.Step()) {
+      notes.push_back({statement.Int(0), statement.Int(1), statement.Text(2), statement.Text(3), statement.Int(4)});
+    }
+    return notes;
+  });
+}
+
+void SqliteConversationStore::Audit(std::int64_t conversation_id, const std::string& event,
+                                    const nlohmann::json& details) {
+  WithConnection([&](SqliteDatabase& db) {
+    db.Prepare("INSERT INTO audit_log (conversation_id, event, details, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+               "write audit entry")
+        .Bind(1, conversation_id)
+        .Bind(2, event)
+        .Bind(3, DumpJson(details))
+        .Bind(4, NowMs())
+        .Run();
+  });
+}
+
+std::vector<AuditRecord> SqliteConversationStore::AuditTrail(std::int64_t conversation_id) {
+  return WithConnection([&](SqliteDatabase& db) {
+    auto statement = db.Prepare(
+        "SELECT id, conversation_id, event, details, created_at_ms FROM audit_log WHERE conversation_id = ?1 "
+        "ORDER BY id",
+        "read audit trail");
+    statement.Bind(1, conversation_id);
+    std::vector<AuditRecord> trail;
+    while (statement.Step()) {
+      trail.push_back({statement.Int(0), statement.Int(1), statement.Text(2),
+                       ParseJson(statement.Text(3), nlohmann::json::object()), statement.Int(4)});
+    }
+    return trail;
+  });
+}
+
+StoreMetrics SqliteConversationStore::Metrics() {
+  return WithConnection([&](SqliteDatabase& db) {
+    StoreMetrics metrics;
+    // Inside one read transaction, so the four gauges agree with each other.
+    const bool own_transaction = !db.InTransaction();
+    if (own_transaction) db.Execute("BEGIN", "begin metrics read");
+    try {
+      auto by_state = db.Prepare("SELECT state_key, COUNT(*) FROM conversations GROUP BY state_key",
+                                 "count conversations by state");
+      metrics.conversations_by_state = ReadCounts(by_state);
+      auto by_status =
+          db.Prepare("SELECT status, COUNT(*) FROM conversations GROUP BY status", "count conversations by status");
+      metrics.conversations_by_status = ReadCounts(by_status);
+      auto by_level = db.Prepare(
+          "SELECT triage_level, COUNT(*) FROM conversations WHERE triage_level IS NOT NULL GROUP BY triage_level",
+          "count conversations by level");
+      metrics.conversations_by_level = ReadCounts(by_level);
+      auto escalations =
+          db.Prepare("SELECT level, COUNT(*) FROM escalations WHERE status IN ('open', 'claimed') GROUP BY level",
+                     "count open escalations");
+      metrics.open_escalations_by_level = ReadCounts(escalations);
+    } catch (...) {
+      if (own_transaction && db.InTransaction()) db.Execute("ROLLBACK", "end metrics read");
+      throw;
+    }
+    if (own_transaction) db.Execute("COMMIT", "end metrics read");
+    return metrics;
+  });
+}
+
+bool SqliteConversationStore::Ping() noexcept {
+  try {
+    return WithConnection([&](SqliteDatabase& db) { return db.QueryText("SELECT 1", "ping").value_or("") == "1"; });
+  } catch (...) {
+    return false;
+  }
+}
+
+void SqliteConversationStore::Checkpoint() {
+  WithConnection([&](SqliteDatabase& db) { db.QueryText("PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint the WAL"); });
+}
+
+std::vector<std::string> SqliteConversationStore::IntegrityCheck() {
+  return WithConnection([&](SqliteDatabase& db) {
+    std::vector<std::string> problems;
+    auto statement = db.Prepare("PRAGMA integrity_check", "integrity check");
+    while (statement.Step()) {
+      std::string line = statement.Text(0);
+      if (line != "ok") problems.push_back(std::move(line));
+    }
+    auto foreign_keys = db.Prepare("PRAGMA foreign_key_check", "foreign key check");
+    while (foreign_keys.Step()) {
+      problems.push_back("foreign key violation in " + foreign_keys.Text(0) + " row " + foreign_keys.Text(1));
+    }
+    return problems;
+  });
+}
+
+int SqliteConversationStore::SchemaVersion() {
+  return WithConnection([&](SqliteDatabase& db) { return bot::SchemaVersion(db); });
+}
+
+std::string SqliteConversationStore::ReadPragma(const std::string& name) {
+  if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) {
+    throw std::invalid_argument("ReadPragma: not a pragma name: " + name);
+  }
+  return WithConnection(
+      [&](SqliteDatabase& db) { return db.QueryText("PRAGMA " + name, "read pragma " + name).value_or(""); });
+}
+
+}  // namespace coach::bot

@@ -1,0 +1,99 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "bot/conversation_store.h"
+#include "bot/sqlite_database.h"
+
+namespace coach::bot {
+
+/// How hard a commit tries to reach the disk (docs/storage.md). WAL with `normal` survives a process crash,
+/// SIGKILL included, but may lose the last commits on a power cut; `full` fsyncs every commit and survives both.
+enum class Durability { normal, full };
+std::string_view ToString(Durability durability);
+/// "normal" or "full"; nullopt for anything else.
+std::optional<Durability> ParseDurability(std::string_view name);
+
+/// ConversationStore on one SQLite file in WAL mode. One connection behind a mutex: transactions are a handful
+/// of indexed statements (tens of microseconds), so one writer at a time is what SQLite allows anyway and reads
+/// waiting behind it cost less than a second connection's bookkeeping (figures in docs/storage.md).
+/// Thread-safe: InTransaction holds the connection for the whole callback; a method called outside a
+/// transaction takes the connection for that one statement.
+class SqliteConversationStore final : public ConversationStore {
+ public:
+  struct Options {
+    Durability durability = Durability::normal;
+    /// How long a statement waits for another process's lock (a CLI command on the same file) before failing.
+    std::chrono::milliseconds busy_timeout{5000};
+  };
+
+  /// Opens or creates `path` (":memory:" for tests; parent folders are created), applies the pragmas and the
+  /// migrations. Throws SchemaTooNewError for a database from a newer build, StoreError for anything else.
+  explicit SqliteConversationStore(const std::string& path);
+  SqliteConversationStore(const std::string& path, Options options);
+  ~SqliteConversationStore() override;
+
+  void InTransaction(const std::function<void()>& work) override;
+
+  std::optional<ConversationRecord> FindConversation(const std::string& channel,
+                                                     const std::string& external_id) override;
+  std::optional<ConversationRecord> GetConversation(std::int64_t conversation_id) override;
+  std::int64_t SaveConversation(const ConversationRecord& conversation) override;
+  void DeleteConversation(std::int64_t conversation_id) override;
+
+  std::int64_t AppendMessage(const MessageRecord& message) override;
+  std::optional<MessageRecord> FindByClientMessageId(std::int64_t conversation_id,
+                                                     const std::string& client_message_id) override;
+  std::vector<MessageRecord> MessagesAfter(std::int64_t conversation_id, std::int64_t after_id, int limit) override;
+  std::vector<MessageRecord> RepliesTo(std::int64_t conversation_id, std::int64_t user_message_id) override;
+
+  std::int64_t OpenEscalation(const EscalationRecord& escalation) override;
+  void UpdateEscalation(const EscalationRecord& escalation) override;
+  std::vector<EscalationRecord> EscalationsFor(std::int64_t conversation_id) override;
+  std::vector<EscalationRecord> EscalationQueue() override;
+
+  void RecordUnansweredQuestion(const std::string& question, std::int64_t conversation_id) override;
+  std::vector<UnansweredQuestionRecord> UnansweredQuestionsFor(std::int64_t conversation_id) override;
+  std::vector<UnansweredQuestionRecord> RecentUnansweredQuestions(int limit) override;
+
+  std::int64_t AddCoachNote(const CoachNoteRecord& note) override;
+  std::vector<CoachNoteRecord> CoachNotesFor(std::int64_t conversation_id) override;
+
+  void Audit(std::int64_t conversation_id, const std::string& event, const nlohmann::json& details) override;
+  std::vector<AuditRecord> AuditTrail(std::int64_t conversation_id) override;
+
+  StoreMetrics Metrics() override;
+  bool Ping() noexcept override;
+
+  /// Copies the WAL into the database file and truncates it (graceful shutdown, backups).
+  void Checkpoint();
+  /// PRAGMA integrity_check: empty when the database is sound, else SQLite's findings.
+  std::vector<std::string> IntegrityCheck();
+  /// The database's schema version (LatestSchemaVersion() after a successful open).
+  int SchemaVersion();
+  /// A pragma's current value as SQLite reports it, for diagnostics and tests ("journal_mode" gives "wal",
+  /// "synchronous" gives "1" for normal, "2" for full). Only plain pragma names are accepted.
+  std::string ReadPragma(const std::string& name);
+  Durability durability() const { return options_.durability; }
+
+ private:
+  /// Runs `use` with the connection: directly inside this thread's transaction, else under the mutex.
+  template <typename Use>
+  auto WithConnection(Use&& use);
+
+  Options options_;
+  std::mutex mutex_;
+  std::atomic<std::thread::id> transaction_owner_{};
+  int transaction_depth_ = 0;  ///< guarded by mutex_ (only the owner touches it)
+  std::unique_ptr<SqliteDatabase> database_;
+};
+
+}  // namespace coach::bot

@@ -1,0 +1,435 @@
+#include "bot/sqlite_conversation_store.h"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "temp_directory.h"
+
+using namespace coach::bot;
+
+namespace {
+
+ConversationRecord NewConversation(const std::string& external_id, const std::string& state_key = "greeting") {
+  ConversationRecord conversation;
+  conversation.channel = "web";
+  conversation.external_id = external_id;
+  conversation.state_key = state_key;
+  return conversation;
+}
+
+MessageRecord Line(std::int64_t conversation_id, Author author, const std::string& text,
+                   std::optional<std::string> client_message_id = std::nullopt,
+                   std::optional<std::int64_t> in_reply_to = std::nullopt) {
+  MessageRecord message;
+  message.conversation_id = conversation_id;
+  message.author = author;
+  message.text = text;
+  message.client_message_id = std::move(client_message_id);
+  message.in_reply_to = in_reply_to;
+  return message;
+}
+
+EscalationRecord Escalation(std::int64_t conversation_id, const std::string& level, std::int64_t created_at_ms) {
+  EscalationRecord escalation;
+  escalation.conversation_id = conversation_id;
+  escalation.level = level;
+  escalation.flags = {"saddle_numbness"};
+  escalation.evidence = {"numb when I wipe"};
+  escalation.reason = "red_flag";
+  escalation.created_at_ms = created_at_ms;
+  return escalation;
+}
+
+}  // namespace
+
+TEST_CASE("a file database runs in WAL with foreign keys and the chosen durability", "[store]") {
+  testing::TempDirectory directory;
+  SqliteConversationStore normal(directory.File("normal.db"));
+  CHECK(normal.ReadPragma("journal_mode") == "wal");
+  CHECK(normal.ReadPragma("foreign_keys") == "1");
+  CHECK(normal.ReadPragma("synchronous") == "1");
+  CHECK(normal.ReadPragma("busy_timeout") == "5000");
+  CHECK(normal.durability() == Durability::normal);
+
+  SqliteConversationStore full(directory.File("nested/folder/full.db"), {Durability::full, std::chrono::seconds(1)});
+  CHECK(full.ReadPragma("synchronous") == "2");
+  CHECK(full.ReadPragma("busy_timeout") == "1000");
+  CHECK(std::filesystem::exists(directory.File("nested/folder/full.db")));
+  CHECK_THROWS_AS(full.ReadPragma("journal_mode; DROP TABLE messages"), std::invalid_argument);
+}
+
+TEST_CASE("durability names parse both ways", "[store]") {
+  CHECK(ParseDurability("normal") == Durability::normal);
+  CHECK(ParseDurability("full") == Durability::full);
+  CHECK_FALSE(ParseDurability("FULL"));
+  CHECK_FALSE(ParseDurability(""));
+  CHECK(ToString(Durability::full) == "full");
+  CHECK(ToString(Durability::normal) == "normal");
+}
+
+TEST_CASE("conversations are saved, found by channel and id, and updated", "[store]") {
+  SqliteConversationStore store(":memory:");
+  CHECK_FALSE(store.FindConversation("web", "nobody"));
+  CHECK_FALSE(store.GetConversation(42));
+
+  auto conversation = NewConversation("session-1");
+  conversation.access_token_hash = std::string("\x01\x00\xfe", 3);
+  store.InTransaction([&] { conversation.id = store.SaveConversation(conversation); });
+  REQUIRE(conversation.id > 0);
+
+  auto found = store.FindConversation("web", "session-1");
+  REQUIRE(found);
+  CHECK(found->id == conversation.id);
+  CHECK(found->state_key == "greeting");
+  CHECK(found->status == "bot");
+  CHECK_FALSE(found->triage_level);
+  CHECK(found->access_token_hash == conversation.access_token_hash);
+  CHECK(found->created_at_ms > 0);
+  CHECK_FALSE(store.FindConversation("telegram", "session-1"));
+
+  found->state_key = "pain_score";
+  found->slots = {{"where", "lower back"}, {"score", 4}};
+  found->status = "waiting_for_coach";
+  found->triage_level = "urgent";
+  found->access_token_hash = "ignored on update";
+  store.InTransaction([&] { store.SaveConversation(*found); });
+  auto reread = store.GetConversation(conversation.id);
+  REQUIRE(reread);
+  CHECK(reread->state_key == "pain_score");
+  CHECK(reread->slots == found->slots);
+  CHECK(reread->status == "waiting_for_coach");
+  CHECK(reread->triage_level == "urgent");
+  CHECK(reread->access_token_hash == conversation.access_token_hash);
+}
+
+TEST_CASE("a second conversation with the same channel and external id is refused", "[store]") {
+  SqliteConversationStore store(":memory:");
+  store.InTransaction([&] { store.SaveConversation(NewConversation("same")); });
+  CHECK_THROWS_AS(store.InTransaction([&] { store.SaveConversation(NewConversation("same")); }), StoreError);
+  auto other_channel = NewConversation("same");
+  other_channel.channel = "telegram";
+  CHECK_NOTHROW(store.InTransaction([&] { store.SaveConversation(other_channel); }));
+}
+
+TEST_CASE("updating a conversation that does not exist is an error", "[store]") {
+  SqliteConversationStore store(":memory:");
+  auto ghost = NewConversation("ghost");
+  ghost.id = 99;
+  CHECK_THROWS_WITH(store.InTransaction([&] { store.SaveConversation(ghost); }), Catch::Contains("99"));
+}
+
+TEST_CASE("messages append in order, page with after and limit, and keep their fields", "[store]") {
+  SqliteConversationStore store(":memory:");
+  std::int64_t id = 0;
+  std::vector<std::int64_t> message_ids;
+  store.InTransaction([&] {
+    id = store.SaveConversation(NewConversation("s"));
+    for (int i = 0; i < 5; ++i) message_ids.push_back(store.AppendMessage(Line(id, Author::bot, std::to_string(i))));
+  });
+  for (std::size_t i = 1; i < message_ids.size(); ++i) CHECK(message_ids[i] > message_ids[i - 1]);
+
+  auto all = store.MessagesAfter(id, 0, 100);
+  REQUIRE(all.size() == 5);
+  CHECK(all.front().text == "0");
+  CHECK(all.back().text == "4");
+  auto page = store.MessagesAfter(id, message_ids[1], 2);
+  REQUIRE(page.size() == 2);
+  CHECK(page[0].id == message_ids[2]);
+  CHECK(page[1].id == message_ids[3]);
+  CHECK(store.MessagesAfter(id, message_ids.back(), 10).empty());
+
+  auto with_buttons = Line(id, Author::bot, "Where does it hurt?");
+  with_buttons.quick_replies = nlohmann::json::array({{{"label", "Lower back"}, {"value", "lower_back"}}});
+  with_buttons.kind = "emergency";
+  with_buttons.created_at_ms = 1234;
+  store.InTransaction([&] { store.AppendMessage(with_buttons); });
+  auto last = store.MessagesAfter(id, message_ids.back(), 10);
+  REQUIRE(last.size() == 1);
+  CHECK(last[0].quick_replies == with_buttons.quick_replies);
+  CHECK(last[0].kind == "emergency");
+  CHECK(last[0].created_at_ms == 1234);
+  CHECK(last[0].author == Author::bot);
+}
+
+TEST_CASE("client message ids are found and unique per conversation", "[store]") {
+  SqliteConversationStore store(":memory:");
+  std::int64_t first = 0;
+  std::int64_t second = 0;
+  std::int64_t user_line = 0;
+  store.InTransaction([&] {
+    first = store.SaveConversation(NewConversation("a"));
+    second = store.SaveConversation(NewConversation("b"));
+    user_line = store.AppendMessage(Line(first, Author::user, "hello", "client-1"));
+    store.AppendMessage(Line(first, Author::bot, "hi 1", std::nullopt, user_line));
+    store.AppendMessage(Line(first, Author::bot, "hi 2", std::nullopt, user_line));
+    store.AppendMessage(Line(first, Author::coach, "coach here"));
+    store.AppendMessage(Line(second, Author::user, "hello", "client-1"));  // another conversation: allowed
+  });
+  auto found = store.FindByClientMessageId(first, "client-1");
+  REQUIRE(found);
+  CHECK(found->id == user_line);
+  CHECK(found->client_message_id == "client-1");
+  CHECK_FALSE(store.FindByClientMessageId(first, "client-2"));
+
+  auto replies = store.RepliesTo(first, user_line);
+  REQUIRE(replies.size() == 2);
+  CHECK(replies[0].text == "hi 1");
+  CHECK(replies[1].text == "hi 2");
+  CHECK(replies[0].in_reply_to == user_line);
+
+  CHECK_THROWS_AS(store.InTransaction([&] { store.AppendMessage(Line(first, Author::user, "again", "client-1")); }),
+                  StoreError);
+}
+
+TEST_CASE("a message for a missing conversation violates the foreign key", "[store]") {
+  SqliteConversationStore store(":memory:");
+  CHECK_THROWS_WITH(store.InTransaction([&] { store.AppendMessage(Line(404, Author::user, "x")); }),
+                    Catch::Contains("FOREIGN KEY"));
+}
+
+TEST_CASE("a throwing unit of work leaves nothing behind", "[store]") {
+  SqliteConversationStore store(":memory:");
+  CHECK_THROWS_AS(store.InTransaction([&] {
+    auto id = store.SaveConversation(NewConversation("doomed"));
+    store.AppendMessage(Line(id, Author::user, "hello"));
+    throw std::runtime_error("the dialog failed");
+  }),
+                  std::runtime_error);
+  CHECK_FALSE(store.FindConversation("web", "doomed"));
+  // The store stays usable.
+  store.InTransaction([&] { store.SaveConversation(NewConversation("fine")); });
+  CHECK(store.FindConversation("web", "fine"));
+}
+
+TEST_CASE("a nested unit of work is a savepoint inside the outer one", "[store]") {
+  SqliteConversationStore store(":memory:");
+  store.InTransaction([&] {
+    store.SaveConversation(NewConversation("outer"));
+    try {
+      store.InTransaction([&] {
+        store.SaveConversation(NewConversation("inner"));
+        throw std::runtime_error("inner failed");
+      });
+    } catch (const std::runtime_error&) {
+    }
+    store.InTransaction([&] { store.SaveConversation(NewConversation("inner-ok")); });
+  });
+  CHECK(store.FindConversation("web", "outer"));
+  CHECK_FALSE(store.FindConversation("web", "inner"));
+  CHECK(store.FindConversation("web", "inner-ok"));
+}
+
+TEST_CASE("escalations are opened, updated and queued by urgency then age", "[store]") {
+  SqliteConversationStore store(":memory:");
+  std::int64_t a = 0;
+  std::int64_t b = 0;
+  std::int64_t closed = 0;
+  store.InTransaction([&] {
+    a = store.SaveConversation(NewConversation("a"));
+    b = store.SaveConversation(NewConversation("b"));
+    store.OpenEscalation(Escalation(a, "see_professional", 100));
+    store.OpenEscalation(Escalation(b, "urgent", 300));
+    store.OpenEscalation(Escalation(a, "emergency", 400));
+    store.OpenEscalation(Escalation(b, "urgent", 200));
+    closed = store.OpenEscalation(Escalation(b, "emergency", 50));
+  });
+  auto to_close = store.EscalationsFor(b);
+  REQUIRE(to_close.size() == 3);
+  to_close.back().status = "closed";
+  to_close.back().closed_at_ms = 999;
+  REQUIRE(to_close.back().id == closed);
+  store.InTransaction([&] { store.UpdateEscalation(to_close.back()); });
+
+  auto queue = store.EscalationQueue();
+  REQUIRE(queue.size() == 4);
+  CHECK(queue[0].level == "emergency");
+  CHECK(queue[1].level == "urgent");
+  CHECK(queue[1].created_at_ms == 200);
+  CHECK(queue[2].created_at_ms == 300);
+  CHECK(queue[3].level == "see_professional");
+  CHECK(queue[0].flags == nlohmann::json::array({"saddle_numbness"}));
+  CHECK(queue[0].evidence == nlohmann::json::array({"numb when I wipe"}));
+  CHECK(queue[0].status == "open");
+
+  auto claimed = queue[0];
+  claimed.status = "claimed";
+  claimed.claimed_by = "Sam";
+  claimed.claimed_at_ms = 500;
+  store.InTransaction([&] { store.UpdateEscalation(claimed); });
+  auto reread = store.EscalationsFor(a);
+  REQUIRE(reread.size() == 2);
+  CHECK(reread[1].claimed_by == "Sam");
+  CHECK(reread[1].claimed_at_ms == 500);
+  CHECK_FALSE(reread[1].closed_at_ms);
+
+  auto bad = claimed;
+  bad.status = "lost";
+  CHECK_THROWS_AS(store.InTransaction([&] { store.UpdateEscalation(bad); }), StoreError);
+}
+
+TEST_CASE("erasing a conversation removes everything attached but keeps the audit trail", "[store]") {
+  SqliteConversationStore store(":memory:");
+  std::int64_t erased = 0;
+  std::int64_t kept = 0;
+  std::int64_t last_message = 0;
+  store.InTransaction([&] {
+    erased = store.SaveConversation(NewConversation("erase-me"));
+    kept = store.SaveConversation(NewConversation("keep-me"));
+    store.AppendMessage(Line(erased, Author::user, "secret"));
+    last_message = store.AppendMessage(Line(erased, Author::bot, "reply"));
+    store.AppendMessage(Line(kept, Author::user, "still here"));
+    store.OpenEscalation(Escalation(erased, "urgent", 1));
+    store.RecordUnansweredQuestion("is yoga good", erased);
+    store.AddCoachNote({0, erased, "Sam", "called the runner", 0});
+    store.Audit(erased, "conversation_started", {{"channel", "web"}});
+  });
+  store.InTransaction([&] {
+    store.DeleteConversation(erased);
+    store.Audit(erased, "conversation_erased", nlohmann::json::object());
+  });
+  CHECK_FALSE(store.GetConversation(erased));
+  CHECK(store.MessagesAfter(erased, 0, 100).empty());
+  CHECK(store.EscalationsFor(erased).empty());
+  CHECK(store.UnansweredQuestionsFor(erased).empty());
+  CHECK(store.CoachNotesFor(erased).empty());
+  auto trail = store.AuditTrail(erased);
+  REQUIRE(trail.size() == 2);
+  CHECK(trail[1].event == "conversation_erased");
+  CHECK(store.MessagesAfter(kept, 0, 100).size() == 1);
+  CHECK(store.IntegrityCheck().empty());
+
+  // Message ids are event ids: an erased conversation's ids are never handed out again.
+  std::int64_t next = 0;
+  store.InTransaction([&] { next = store.AppendMessage(Line(kept, Author::bot, "new")); });
+  CHECK(next > last_message);
+}
+
+TEST_CASE("unanswered questions and coach notes are kept per conversation", "[store]") {
+  SqliteConversationStore store(":memory:");
+  std::int64_t id = 0;
+  store.InTransaction([&] {
+    id = store.SaveConversation(NewConversation("q"));
+    store.RecordUnansweredQuestion("can I swim?", id);
+    store.RecordUnansweredQuestion("what about cycling?", id);
+    store.AddCoachNote({0, id, "Sam", "prefers mornings", 0});
+  });
+  auto questions = store.UnansweredQuestionsFor(id);
+  REQUIRE(questions.size() == 2);
+  CHECK(questions[0].question == "can I swim?");
+  auto recent = store.RecentUnansweredQuestions(1);
+  REQUIRE(recent.size() == 1);
+  CHECK(recent[0].question == "what about cycling?");
+  auto notes = store.CoachNotesFor(id);
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].coach_name == "Sam");
+  CHECK(notes[0].created_at_ms > 0);
+}
+
+TEST_CASE("metrics count conversations by state, status and level and live escalations by level", "[store]") {
+  SqliteConversationStore store(":memory:");
+  store.InTransaction([&] {
+    auto a = NewConversation("a", "greeting");
+    auto b = NewConversation("b", "pain_score");
+    b.triage_level = "self_care";
+    auto c = NewConversation("c", "waiting_for_coach");
+    c.status = "waiting_for_coach";
+    c.triage_level = "emergency";
+    store.SaveConversation(a);
+    store.SaveConversation(b);
+    auto c_id = store.SaveConversation(c);
+    store.SaveConversation(NewConversation("d", "greeting"));
+    store.OpenEscalation(Escalation(c_id, "emergency", 1));
+    auto closed = Escalation(c_id, "urgent", 2);
+    closed.status = "closed";
+    store.OpenEscalation(closed);
+    auto claimed = Escalation(c_id, "urgent", 3);
+    claimed.status = "claimed";
+    store.OpenEscalation(claimed);
+  });
+  auto metrics = store.Metrics();
+  CHECK(metrics.conversations_by_state ==
+        std::map<std::string, std::int64_t>{{"greeting", 2}, {"pain_score", 1}, {"waiting_for_coach", 1}});
+  CHECK(metrics.conversations_by_status == std::map<std::string, std::int64_t>{{"bot", 3}, {"waiting_for_coach", 1}});
+  CHECK(metrics.conversations_by_level == std::map<std::string, std::int64_t>{{"emergency", 1}, {"self_care", 1}});
+  CHECK(metrics.open_escalations_by_level == std::map<std::string, std::int64_t>{{"emergency", 1}, {"urgent", 1}});
+  // Inside a unit of work too (no nested BEGIN).
+  store.InTransaction([&] { CHECK(store.Metrics().conversations_by_state.size() == 3); });
+}
+
+TEST_CASE("JSON with invalid UTF-8 is stored with replacement characters instead of failing", "[store]") {
+  SqliteConversationStore store(":memory:");
+  auto conversation = NewConversation("utf8");
+  conversation.slots = {{"where", std::string("back\xff\xfe")}};
+  std::int64_t id = 0;
+  REQUIRE_NOTHROW(store.InTransaction([&] { id = store.SaveConversation(conversation); }));
+  auto reread = store.GetConversation(id);
+  REQUIRE(reread);
+  CHECK(reread->slots["where"].get<std::string>().rfind("back", 0) == 0);
+  CHECK(reread->slots.dump().find('\xff') == std::string::npos);
+}
+
+TEST_CASE("many threads writing at once lose nothing", "[store]") {
+  SqliteConversationStore store(":memory:");
+  constexpr int kThreads = 8;
+  constexpr int kMessages = 50;
+  std::vector<std::int64_t> ids(kThreads);
+  store.InTransaction([&] {
+    for (int t = 0; t < kThreads; ++t) ids[t] = store.SaveConversation(NewConversation("t" + std::to_string(t)));
+  });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kMessages; ++i) {
+        store.InTransaction([&] { store.AppendMessage(Line(ids[t], Author::user, std::to_string(i))); });
+        store.MessagesAfter(ids[t], 0, 1);  // reads outside a transaction interleave with others' writes
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) {
+    auto messages = store.MessagesAfter(ids[t], 0, 1000);
+    REQUIRE(messages.size() == kMessages);
+    for (int i = 0; i < kMessages; ++i) CHECK(messages[i].text == std::to_string(i));
+  }
+}
+
+TEST_CASE("a file database keeps commits across reopen and checkpoints its WAL to empty", "[store]") {
+  testing::TempDirectory directory;
+  const std::string path = directory.File("coachbot.db");
+  std::int64_t id = 0;
+  {
+    SqliteConversationStore store(path);
+    store.InTransaction([&] {
+      id = store.SaveConversation(NewConversation("persist"));
+      store.AppendMessage(Line(id, Author::user, "hello"));
+    });
+    REQUIRE(std::filesystem::exists(path + "-wal"));
+    CHECK(std::filesystem::file_size(path + "-wal") > 0);
+    store.Checkpoint();
+    CHECK(std::filesystem::file_size(path + "-wal") == 0);
+    CHECK(store.Ping());
+  }
+  SqliteConversationStore reopened(path);
+  auto conversation = reopened.FindConversation("web", "persist");
+  REQUIRE(conversation);
+  CHECK(conversation->id == id);
+  CHECK(reopened.MessagesAfter(id, 0, 10).size() == 1);
+  CHECK(reopened.IntegrityCheck().empty());
+}
+
+TEST_CASE("a file that is not a database fails with a StoreError naming the operation", "[store]") {
+  testing::TempDirectory directory;
+  const std::string path = directory.File("garbage.db");
+  {
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    REQUIRE(file != nullptr);
+    std::string junk(8192, 'x');
+    std::fwrite(junk.data(), 1, junk.size(), file);
+    std::fclose(file);
+  }
+  CHECK_THROWS_AS(SqliteConversationStore(path), StoreError);
+}
