@@ -1,0 +1,97 @@
+#include "knowledge/knowledge_base.h"
+
+namespace coach::knowledge {
+namespace {
+
+// Long enough for a useful paragraph, short enough for a phone screen next to the summary.
+constexpr std::size_t kExcerptBytes = 420;
+
+// The body's opening, cut at a paragraph or sentence end (or a list line) within kExcerptBytes.
+std::string Excerpt(const std::string& body, const std::string& summary) {
+  std::string excerpt;
+  std::size_t start = 0;
+  while (start < body.size()) {
+    auto end = body.find("\n\n", start);
+    if (end == std::string::npos) end = body.size();
+    const std::string paragraph = body.substr(start, end - start);
+    start = end + 2;
+    if (paragraph == summary) continue;
+    const std::size_t room = kExcerptBytes - std::min(kExcerptBytes, excerpt.size());
+    if (paragraph.size() + 2 <= room) {
+      excerpt += (excerpt.empty() ? "" : "\n\n") + paragraph;
+      continue;
+    }
+    if (excerpt.empty()) {
+      // Too long even alone: keep whole sentences or list lines that fit.
+      std::size_t cut = 0;
+      for (std::size_t i = 0; i < paragraph.size() && i < room; ++i) {
+        const bool sentence_end = (paragraph[i] == '.' || paragraph[i] == '!' || paragraph[i] == '?') &&
+                                  (i + 1 == paragraph.size() || paragraph[i + 1] == ' ' || paragraph[i + 1] == '\n');
+        if (sentence_end) cut = i + 1;
+        if (paragraph[i] == '\n') cut = i;
+      }
+      if (cut == 0) {
+        cut = paragraph.rfind(' ', room);
+        if (cut == std::string::npos) cut = room;
+        excerpt = paragraph.substr(0, cut) + " …";
+      } else {
+        excerpt = paragraph.substr(0, cut);
+      }
+    }
+    break;
+  }
+  return excerpt;
+}
+
+}  // namespace
+
+AnswerDecision PickAnswer(const std::vector<SearchHit>& hits, const AnswerThresholds& thresholds) {
+  AnswerDecision decision;
+  if (hits.empty()) return decision;
+  decision.best_topic_id = hits[0].topic_id;
+  decision.score = hits[0].score;
+  decision.runner_up_score = hits.size() > 1 ? hits[1].score : 0;
+  if (decision.score >= thresholds.min_score && decision.score - decision.runner_up_score >= thresholds.min_margin) {
+    decision.topic_id = hits[0].topic_id;
+  }
+  return decision;
+}
+
+KnowledgeBase::KnowledgeBase(Content content, AnswerThresholds thresholds)
+    : content_(std::move(content)), thresholds_(thresholds), index_(std::make_unique<KnowledgeIndex>(content_)) {}
+
+std::unique_ptr<KnowledgeBase> KnowledgeBase::FromDirectory(const std::filesystem::path& content_dir) {
+  return std::make_unique<KnowledgeBase>(LoadContent(content_dir));
+}
+
+AnswerDecision KnowledgeBase::Decide(std::string_view question) const {
+  return PickAnswer(index_->Search(question, 2), thresholds_);
+}
+
+std::optional<dialog::KnowledgeAnswer> KnowledgeBase::Answer(std::string_view question) const {
+  const AnswerDecision decision = Decide(question);
+  if (!decision.topic_id) return std::nullopt;
+  const Topic* topic = FindTopic(*decision.topic_id);
+  if (topic == nullptr) return std::nullopt;
+  return dialog::KnowledgeAnswer{topic->id, topic->title, AnswerText(*topic), decision.score};
+}
+
+std::vector<std::string> KnowledgeBase::Plan(const dialog::PlanRequest& request) const {
+  return RenderPlanMessages(TailorPlan(content_.plans_by_week, content_.variations, request));
+}
+
+std::string KnowledgeBase::AnswerText(const Topic& topic) const {
+  std::string text = topic.title + "\n" + topic.summary;
+  const std::string excerpt = Excerpt(topic.body, topic.summary);
+  if (!excerpt.empty()) text += "\n\n" + excerpt;
+  return text;
+}
+
+const Topic* KnowledgeBase::FindTopic(std::string_view id) const {
+  for (const auto& topic : content_.topics) {
+    if (topic.id == id) return &topic;
+  }
+  return nullptr;
+}
+
+}  // namespace coach::knowledge

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dialog/knowledge_source.h"
+#include "knowledge/content.h"
+#include "knowledge/knowledge_index.h"
+
+namespace coach::knowledge {
+
+/// When an answer is confident enough to give. Tuned on tests/data/faq_set.jsonl (never on the holdout set):
+/// see tests/knowledge/knowledge_evaluation_test.cpp, which prints the figures for these values.
+struct AnswerThresholds {
+  double min_score = 4.0;   ///< -bm25 of the best topic
+  double min_margin = 1.0;  ///< best minus runner-up
+};
+
+/// Why the picker answered or not, for the CLI, logs and tuning.
+struct AnswerDecision {
+  std::optional<std::string> topic_id;  ///< set only when confident
+  double score = 0;                     ///< best topic's score, even when not confident
+  double runner_up_score = 0;
+  std::string best_topic_id;  ///< best topic, even when not confident ("" when nothing matched)
+};
+
+/// Picks the best topic only when its score passes the threshold AND beats the runner-up by the margin:
+/// an honest "not sure" is better than a confident wrong answer.
+AnswerDecision PickAnswer(const std::vector<SearchHit>& hits, const AnswerThresholds& thresholds);
+
+/// The coaching content behind the dialog's KnowledgeSource: FAQ answers from the FTS5 index and the recovery plans.
+/// Immutable after construction and safe to share between threads.
+class KnowledgeBase final : public dialog::KnowledgeSource {
+ public:
+  explicit KnowledgeBase(Content content, AnswerThresholds thresholds = {});
+  /// Loads and validates `content_dir`; throws ContentError (file:line) on broken content.
+  static std::unique_ptr<KnowledgeBase> FromDirectory(const std::filesystem::path& content_dir);
+
+  std::optional<dialog::KnowledgeAnswer> Answer(std::string_view question) const override;
+  std::vector<std::string> Plan(const dialog::PlanRequest& request) const override;
+
+  /// The decision behind Answer, confident or not.
+  AnswerDecision Decide(std::string_view question) const;
+  /// Title, summary and the first lines of the body as one chat message.
+  std::string AnswerText(const Topic& topic) const;
+  const Topic* FindTopic(std::string_view id) const;
+
+  const Content& content() const { return content_; }
+  const KnowledgeIndex& index() const { return *index_; }
+  const AnswerThresholds& thresholds() const { return thresholds_; }
+
+ private:
+  Content content_;
+  AnswerThresholds thresholds_;
+  std::unique_ptr<KnowledgeIndex> index_;
+};
+
+}  // namespace coach::knowledge

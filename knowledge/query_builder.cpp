@@ -1,0 +1,219 @@
+#include "knowledge/query_builder.h"
+
+#include <algorithm>
+#include <array>
+#include <unordered_map>
+
+namespace coach::knowledge {
+namespace {
+
+// Words that carry no topic: function words and the fillers of a question. Domain words ("back", "pain", "run")
+// stay: BM25's IDF already makes them cheap because every topic uses them.
+constexpr std::array kStopWords = {
+    "a",       "about",    "after",   "again",     "all",   "also",    "am",    "an",      "and",    "any",
+    "anyone",  "anything", "are",     "aren",      "as",    "at",      "be",    "because", "been",   "being",
+    "but",     "by",       "can",     "cant",      "could", "couldnt", "did",   "didnt",   "do",     "does",
+    "doesnt",  "doing",    "dont",    "each",      "even",  "ever",    "every", "for",     "from",   "get",
+    "gets",    "getting",  "go",      "going",     "got",   "had",     "has",   "hasnt",   "have",   "havent",
+    "having",  "he",       "her",     "here",      "hers",  "him",     "his",   "how",     "i",      "id",
+    "if",      "ill",      "im",      "in",        "into",  "is",      "isnt",  "it",      "its",    "ive",
+    "just",    "know",     "let",     "lets",      "like",  "may",     "maybe", "me",      "might",  "mine",
+    "more",    "most",     "much",    "must",      "my",    "myself",  "need",  "no",      "not",    "of",
+    "off",     "oh",       "ok",      "okay",      "on",    "one",     "only",  "or",      "other",  "our",
+    "ours",    "out",      "own",     "please",    "quite", "really",  "say",   "she",     "should", "shouldnt",
+    "so",      "some",     "someone", "something", "still", "such",    "sure",  "tell",    "than",   "thanks",
+    "that",    "thats",    "the",     "their",     "them",  "then",    "there", "these",   "they",   "thing",
+    "things",  "think",    "this",    "those",     "to",    "too",     "u",     "up",      "us",     "very",
+    "want",    "was",      "wasnt",   "way",       "we",    "well",    "were",  "what",    "whats",  "when",
+    "where",   "whether",  "which",   "while",     "who",   "why",     "will",  "with",    "wont",   "would",
+    "wouldnt", "yes",      "yet",     "you",       "your",  "youre",   "yours", "yourself"};
+
+bool IsAsciiAlphanumeric(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+// Optimal string alignment distance (Levenshtein plus adjacent transpositions), stopping early above `limit`.
+int EditDistance(const std::string& a, const std::string& b, int limit) {
+  const std::size_t n = a.size();
+  const std::size_t m = b.size();
+  if (static_cast<int>(n > m ? n - m : m - n) > limit) return limit + 1;
+  std::vector<std::vector<int>> d(n + 1, std::vector<int>(m + 1));
+  for (std::size_t i = 0; i <= n; ++i) d[i][0] = static_cast<int>(i);
+  for (std::size_t j = 0; j <= m; ++j) d[0][j] = static_cast<int>(j);
+  for (std::size_t i = 1; i <= n; ++i) {
+    for (std::size_t j = 1; j <= m; ++j) {
+      const int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[n][m];
+}
+
+std::vector<std::string> Deletions(const std::string& word) {
+  std::vector<std::string> result;
+  for (std::size_t i = 0; i < word.size(); ++i) result.push_back(word.substr(0, i) + word.substr(i + 1));
+  return result;
+}
+
+bool IsAlphabetic(const std::string& word) {
+  return std::all_of(word.begin(), word.end(), [](unsigned char c) { return c >= 'a' && c <= 'z'; });
+}
+
+constexpr std::size_t kMinTypoLength = 5;
+constexpr std::size_t kTwoEditsLength = 8;
+
+}  // namespace
+
+std::vector<std::string> QueryBuilder::Words(std::string_view text) {
+  std::vector<std::string> words;
+  std::string word;
+  auto flush = [&] {
+    if (!word.empty()) words.push_back(std::move(word));
+    word.clear();
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      const auto lower = static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      if (IsAsciiAlphanumeric(lower)) {
+        word += static_cast<char>(lower);
+      } else if (c != '\'') {  // "don't" reads "dont", "runner's" reads "runners"
+        flush();
+      }
+      continue;
+    }
+    // Letters beyond ASCII (accents, other scripts) stay part of the word; the index's unicode61 folds them.
+    // Typographic apostrophes (U+2018, U+2019) fold away like the ASCII one; other punctuation and symbols
+    // (U+0080..U+00BF, U+2000 and up in three-byte sequences, emoji) separate words.
+    const std::size_t length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    const auto next = [&](std::size_t k) { return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0; };
+    if (c == 0xE2 && next(1) == 0x80 && (next(2) == 0x98 || next(2) == 0x99)) {
+      i += 2;
+      continue;
+    }
+    if (c >= 0xF0 || c == 0xC2 || c >= 0xE2 || c < 0xC0) {
+      flush();
+      i += length - 1;
+      continue;
+    }
+    word.append(text.substr(i, std::min(length, text.size() - i)));
+    i += length - 1;
+  }
+  flush();
+  return words;
+}
+
+bool QueryBuilder::IsStopWord(std::string_view word) {
+  return std::find(kStopWords.begin(), kStopWords.end(), word) != kStopWords.end();
+}
+
+QueryBuilder::QueryBuilder(const SynonymTable& synonyms, const std::vector<std::string>& vocabulary)
+    : synonyms_(synonyms) {
+  for (const auto& word : vocabulary) vocabulary_.insert(word);
+  for (const auto& group : synonyms.groups()) {
+    for (const auto& term : group) {
+      for (const auto& word : Words(term)) vocabulary_.insert(word);
+    }
+  }
+  for (const auto& word : vocabulary_) {
+    if (word.size() + 1 < kMinTypoLength || !IsAlphabetic(word)) continue;
+    words_by_deletion_.emplace(word, word);
+    for (const auto& deletion : Deletions(word)) words_by_deletion_.emplace(deletion, word);
+  }
+}
+
+std::string QueryBuilder::Correct(const std::string& word) const {
+  if (word.size() < kMinTypoLength || !IsAlphabetic(word)) return "";
+  const int limit = word.size() >= kTwoEditsLength ? 2 : 1;
+  std::string best;
+  int best_distance = limit + 1;
+  auto consider = [&](const std::string& key) {
+    const auto [first, last] = words_by_deletion_.equal_range(key);
+    for (auto it = first; it != last; ++it) {
+      const int distance = EditDistance(word, it->second, limit);
+      // Ties go to the alphabetically first word, so that a query's meaning never depends on hash order.
+      if (distance < best_distance || (distance == best_distance && it->second < best)) {
+        best_distance = distance;
+        best = it->second;
+      }
+    }
+  };
+  consider(word);
+  for (const auto& deletion : Deletions(word)) consider(deletion);
+  return best_distance <= limit ? best : "";
+}
+
+std::vector<QueryTerm> QueryBuilder::Terms(std::string_view question) const {
+  const std::vector<std::string> words = Words(question);
+  std::vector<QueryTerm> terms;
+  // A concept named twice ("trainers or sneakers") counts once, or BM25 would score it twice.
+  auto add = [&](QueryTerm term) {
+    for (const auto& existing : terms) {
+      if (std::find(existing.alternatives.begin(), existing.alternatives.end(), term.typed) !=
+          existing.alternatives.end()) {
+        return;
+      }
+    }
+    terms.push_back(std::move(term));
+  };
+  auto with_group = [&](QueryTerm& term, const std::string& key) {
+    if (const auto* group = synonyms_.GroupOf(key)) {
+      for (const auto& synonym : *group) {
+        if (std::find(term.alternatives.begin(), term.alternatives.end(), synonym) == term.alternatives.end()) {
+          term.alternatives.push_back(synonym);
+        }
+      }
+    }
+  };
+
+  std::size_t i = 0;
+  while (i < words.size()) {
+    bool matched = false;
+    for (std::size_t length = std::min(synonyms_.longest_term_words(), words.size() - i); length >= 1; --length) {
+      std::string phrase = words[i];
+      for (std::size_t k = 1; k < length; ++k) phrase += " " + words[i + k];
+      if (synonyms_.GroupOf(phrase) != nullptr) {
+        QueryTerm term{phrase, {phrase}};
+        with_group(term, phrase);
+        add(std::move(term));
+        i += length;
+        matched = true;
+        break;
+      }
+    }
+    if (matched) continue;
+    const std::string& word = words[i++];
+    if (word.size() < 2 || IsStopWord(word)) continue;
+    QueryTerm term{word, {word}};
+    if (vocabulary_.count(word) == 0) {
+      const std::string correction = Correct(word);
+      if (!correction.empty()) {
+        term.alternatives.push_back(correction);
+        with_group(term, correction);
+      }
+    }
+    add(std::move(term));
+  }
+  return terms;
+}
+
+std::string QueryBuilder::MatchExpression(const std::vector<QueryTerm>& terms) {
+  std::string expression;
+  for (const auto& term : terms) {
+    if (!expression.empty()) expression += " OR ";
+    expression += "(";
+    for (std::size_t k = 0; k < term.alternatives.size(); ++k) {
+      if (k > 0) expression += " OR ";
+      expression += '"';
+      for (char c : term.alternatives[k]) expression += c == '"' ? std::string("\"\"") : std::string(1, c);
+      expression += '"';
+    }
+    expression += ")";
+  }
+  return expression;
+}
+
+}  // namespace coach::knowledge

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "knowledge/synonyms.h"
+
+namespace coach::knowledge {
+
+/// One concept of the question: the word (or phrase) the runner typed plus its synonyms and typo corrections,
+/// matched as an OR group so that "trainers" finds a topic that says "shoes".
+struct QueryTerm {
+  std::string typed;
+  std::vector<std::string> alternatives;  ///< `typed` first; every entry is one or more lower-case words
+};
+
+/// Turns a free question into an FTS5 MATCH expression. Never emits FTS5 syntax from the runner's text: every
+/// alternative is a double-quoted string built from letters and digits only, so `"brace" OR* (` is just words.
+class QueryBuilder {
+ public:
+  /// `vocabulary`: every word of the indexed content, for typo correction (unknown words of five or more letters
+  /// one edit away from a content word, eight or more letters two edits away).
+  QueryBuilder(const SynonymTable& synonyms, const std::vector<std::string>& vocabulary);
+
+  /// The question's terms: stop words dropped, synonyms and typo corrections added, duplicates merged.
+  std::vector<QueryTerm> Terms(std::string_view question) const;
+  /// `("a" OR "b c") OR ("d")`, or "" when the question has no searchable word.
+  static std::string MatchExpression(const std::vector<QueryTerm>& terms);
+
+  /// Lower-cased words of `text` (ASCII letters and digits, other UTF-8 letters kept whole), as the index sees them.
+  static std::vector<std::string> Words(std::string_view text);
+  static bool IsStopWord(std::string_view word);
+
+ private:
+  std::string Correct(const std::string& word) const;
+
+  const SynonymTable& synonyms_;
+  std::unordered_set<std::string> vocabulary_;
+  std::unordered_multimap<std::string, std::string> words_by_deletion_;  ///< symmetric-delete typo lookup
+};
+
+}  // namespace coach::knowledge

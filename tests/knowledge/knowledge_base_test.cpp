@@ -1,0 +1,92 @@
+#include "knowledge/knowledge_base.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/knowledge/temporary_content.h"
+
+using coach::knowledge::AnswerThresholds;
+using coach::knowledge::KnowledgeBase;
+using coach::knowledge::PickAnswer;
+using coach::knowledge::SearchHit;
+using coach::knowledge::testing::TemporaryContent;
+
+namespace {
+
+coach::knowledge::Content Fixture() {
+  return coach::knowledge::LoadContent(TemporaryContent::FixtureDir(), TemporaryContent::Rules());
+}
+
+}  // namespace
+
+TEST_CASE("the picker answers only above the threshold and with a margin", "[answer]") {
+  const AnswerThresholds thresholds{5.0, 2.0};
+  CHECK(PickAnswer({{"a", 9.0}, {"b", 3.0}}, thresholds).topic_id == std::optional<std::string>("a"));
+  CHECK(PickAnswer({{"a", 9.0}}, thresholds).topic_id == std::optional<std::string>("a"));
+  SECTION("below the threshold") {
+    const auto decision = PickAnswer({{"a", 4.9}, {"b", 0.5}}, thresholds);
+    CHECK_FALSE(decision.topic_id);
+    CHECK(decision.best_topic_id == "a");
+    CHECK(decision.score == 4.9);
+  }
+  SECTION("too close to the runner-up") {
+    const auto decision = PickAnswer({{"a", 9.0}, {"b", 7.5}}, thresholds);
+    CHECK_FALSE(decision.topic_id);
+    CHECK(decision.runner_up_score == 7.5);
+  }
+  SECTION("exactly on both bars") {
+    CHECK(PickAnswer({{"a", 5.0}, {"b", 3.0}}, thresholds).topic_id);
+  }
+  SECTION("nothing found") {
+    CHECK(PickAnswer({}, thresholds).best_topic_id.empty());
+  }
+}
+
+TEST_CASE("a confident answer carries title, summary and a body excerpt", "[answer]") {
+  const KnowledgeBase knowledge(Fixture(), AnswerThresholds{1.0, 0.5});
+  const auto answer = knowledge.Answer("how long should I hold a hamstring stretch?");
+  REQUIRE(answer);
+  CHECK(answer->topic_id == "stretches");
+  CHECK(answer->title == "Stretching routine");
+  CHECK(answer->text ==
+        "Stretching routine\nHold gentle stretches for 20 to 30 seconds after running, hamstrings and hip flexors "
+        "first.\n\nTight hamstrings tug on the pelvis.\n\n• Hamstring stretch, 30 seconds each leg.\n• Kneeling hip "
+        "flexor stretch.");
+  CHECK(answer->score > 1.0);
+}
+
+TEST_CASE("a link in the excerpt keeps only safe targets", "[answer]") {
+  const KnowledgeBase knowledge(Fixture(), AnswerThresholds{1.0, 0.5});
+  const auto answer = knowledge.Answer("when should old shoes be replaced");
+  REQUIRE(answer);
+  CHECK_THAT(answer->text, Catch::Contains("a fitting guide (https://example.org/fitting)"));
+  CHECK_THAT(answer->text, !Catch::Contains("javascript"));
+  CHECK_THAT(answer->text, !Catch::Contains("<div>"));
+}
+
+TEST_CASE("a weak or ambiguous match gets no answer", "[answer]") {
+  const KnowledgeBase strict(Fixture(), AnswerThresholds{1000.0, 0.5});
+  CHECK_FALSE(strict.Answer("how long should I hold a hamstring stretch?"));
+  const KnowledgeBase knowledge(Fixture(), AnswerThresholds{1.0, 0.5});
+  CHECK_FALSE(knowledge.Answer("what will the weather be like on Sunday?"));
+  CHECK_FALSE(knowledge.Answer(""));
+  const auto decision = strict.Decide("how long should I hold a hamstring stretch?");
+  CHECK(decision.best_topic_id == "stretches");
+  CHECK_FALSE(decision.topic_id);
+}
+
+TEST_CASE("the knowledge base hands out the tailored plan", "[answer]") {
+  const KnowledgeBase knowledge(Fixture());
+  coach::dialog::PlanRequest request;
+  request.runner_type = "beginner";
+  const auto messages = knowledge.Plan(request);
+  REQUIRE(messages.size() == 4);
+  CHECK_THAT(messages[1], Catch::Contains("Brisk walk"));
+}
+
+TEST_CASE("the knowledge base serves through the dialog's interface", "[answer]") {
+  const KnowledgeBase knowledge(Fixture(), AnswerThresholds{1.0, 0.5});
+  const coach::dialog::KnowledgeSource& source = knowledge;
+  const auto answer = source.Answer("is a corset sensible?");
+  REQUIRE(answer);
+  CHECK(answer->topic_id == "brace");
+}

@@ -1,0 +1,101 @@
+#include "knowledge/knowledge_index.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/knowledge/temporary_content.h"
+
+using coach::knowledge::Content;
+using coach::knowledge::KnowledgeIndex;
+using coach::knowledge::LoadContent;
+using coach::knowledge::SearchHit;
+using coach::knowledge::testing::TemporaryContent;
+
+namespace {
+
+const Content& Fixture() {
+  static const Content content = LoadContent(TemporaryContent::FixtureDir(), TemporaryContent::Rules());
+  return content;
+}
+
+std::string Best(const KnowledgeIndex& index, const std::string& question) {
+  const auto hits = index.Search(question);
+  return hits.empty() ? "" : hits.front().topic_id;
+}
+
+}  // namespace
+
+TEST_CASE("the index counts topics and entries", "[index]") {
+  const KnowledgeIndex index(Fixture());
+  CHECK(index.topic_count() == 3);
+  CHECK(index.entry_count() == 3 * (4 + 8));
+  CHECK(index.vocabulary_size() > 50);
+}
+
+TEST_CASE("questions find the topic whose words they share, best first", "[index]") {
+  const KnowledgeIndex index(Fixture());
+  CHECK(Best(index, "how long should I hold a hamstring stretch") == "stretches");
+  CHECK(Best(index, "should I wear a corset") == "brace");
+  CHECK(Best(index, "when do the shoes need replacing") == "shoes");
+  const auto hits = index.Search("hamstring stretch", 3);
+  REQUIRE(!hits.empty());
+  for (std::size_t i = 1; i < hits.size(); ++i) CHECK(hits[i - 1].score >= hits[i].score);
+  CHECK(hits.front().score > 0);
+}
+
+TEST_CASE("porter stemming matches other forms of a word", "[index]") {
+  const KnowledgeIndex index(Fixture());
+  CHECK(Best(index, "stretched hamstring") == "stretches");
+  CHECK(Best(index, "replacing footwears") == "shoes");
+}
+
+TEST_CASE("synonyms from the data find a topic that never uses the typed word", "[index]") {
+  const KnowledgeIndex index(Fixture());
+  // The fixture's shoes topic never says "trainers" or "sneakers": only synonyms.txt links them.
+  CHECK(Best(index, "trainers") == "shoes");
+  CHECK(Best(index, "old sneakers") == "shoes");
+  CHECK(Best(index, "a lumbar belt?") == "brace");
+}
+
+TEST_CASE("typos still find the topic", "[index]") {
+  const KnowledgeIndex index(Fixture());
+  CHECK(Best(index, "hamstirng strecthes") == "stretches");
+  CHECK(Best(index, "corsett") == "brace");
+}
+
+TEST_CASE("FTS5 syntax in a question is just words", "[index]") {
+  const KnowledgeIndex index(Fixture());
+  for (const char* question :
+       {"\"brace\" OR* (", "brace NEAR(x y)", "title:brace", "^brace", "brace AND NOT", "* OR ( ) \"", "\"\"\"",
+        "body : \"", "NOT", "brace -shoes +stretch", "{title body}: brace", "😀", "", "   "}) {
+    CAPTURE(question);
+    CHECK_NOTHROW(index.Search(question));
+  }
+  CHECK(Best(index, "\"brace\" OR* (") == "brace");
+}
+
+TEST_CASE("a raw MATCH syntax error surfaces as an exception, not a crash", "[index]") {
+  const KnowledgeIndex index(Fixture());
+  CHECK_THROWS_AS(index.SearchExpression("\"brace\" OR* (", 3), std::runtime_error);
+  CHECK(!index.SearchExpression("\"brace\"", 3).empty());  // the statement is usable after an error
+}
+
+TEST_CASE("a question with no content word finds nothing", "[index]") {
+  const KnowledgeIndex index(Fixture());
+  CHECK(index.Search("what is it?").empty());
+  CHECK(index.Search("quantum chromodynamics").empty());
+}
+
+TEST_CASE("column weights decide between a title match and a body match", "[index]") {
+  // "pelvis" is only in the stretches body, "belts" only in the brace title: a title-heavy weighting ranks brace
+  // first for a question naming both.
+  coach::knowledge::ColumnWeights title_heavy;
+  title_heavy.title = 20;
+  title_heavy.body = 0.1;
+  CHECK(Best(KnowledgeIndex(Fixture(), title_heavy), "pelvis braces") == "brace");
+  coach::knowledge::ColumnWeights body_heavy;
+  body_heavy.title = 0.1;
+  body_heavy.questions = 0.1;
+  body_heavy.tags = 0.1;
+  body_heavy.body = 20;
+  CHECK(Best(KnowledgeIndex(Fixture(), body_heavy), "pelvis braces") == "stretches");
+}
