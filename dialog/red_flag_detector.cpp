@@ -163,6 +163,7 @@ struct Message {
   std::vector<std::size_t> origin_begin;  ///< per byte of `text`: where it came from in `original`
   std::vector<std::size_t> origin_end;
   std::vector<Span> clauses;
+  std::vector<bool> general_question;  ///< per clause: a question about running in general, not about the runner
 
   std::string Evidence(Span span) const {
     if (span.begin >= span.end) return {};
@@ -237,6 +238,10 @@ struct FiredFlag {
 struct RedFlagDetector::Rules {
   std::vector<FlagRule> flags;
   std::unique_ptr<RE2> clause_breaks;
+  std::string list_separator;
+  std::unique_ptr<RE2> list_continuation;
+  int list_max_item_words = 3;
+  std::unique_ptr<RE2> sentence_words;
   std::unique_ptr<RE2> negator;
   std::unique_ptr<RE2> pseudo_negation;
   std::unique_ptr<RE2> scope_break;
@@ -258,7 +263,8 @@ struct RedFlagDetector::Rules {
   void SplitClauses(Message& message) const;
   bool IsNegated(const Message& message, Span clause, Span match) const;
   std::optional<Span> FirstAffirmed(const RE2& regex, const Message& message, Span clause, const RE2* exception) const;
-  std::optional<Span> FirstAffirmedAnywhere(const RE2& regex, const Message& message, const RE2* exception) const;
+  std::optional<Span> FirstAffirmedAnywhere(const RE2& regex, const Message& message, const RE2* exception,
+                                            bool skip_general_questions) const;
   std::optional<std::string> Fire(const FlagRule& rule, const Message& message) const;
   bool DescribesSymptom(const Message& message) const;
 };
@@ -266,22 +272,48 @@ struct RedFlagDetector::Rules {
 void RedFlagDetector::Rules::SplitClauses(Message& message) const {
   const std::string& text = message.text;
   const re2::StringPiece input(text);
-  std::size_t clause_begin = 0;
+  const auto count_words = [&](Span span) {
+    int words = 0;
+    for (std::size_t pos = span.begin; pos < span.end; ++pos) {
+      if (!IsSpace(text[pos]) && (pos == span.begin || IsSpace(text[pos - 1]))) ++words;
+    }
+    return words;
+  };
+  bool after_separator = false;
   const auto add_clause = [&](std::size_t begin, std::size_t end) {
     while (begin < end && IsSpace(text[begin])) ++begin;
     while (end > begin && IsSpace(text[end - 1])) --end;
-    if (begin < end) message.clauses.push_back({begin, end});
+    if (begin >= end) return;
+    const Span piece{begin, end};
+    // "no numbness, tingling or weakness": a bare list item after a comma stays in the negated clause.
+    const bool list_item =
+        after_separator && !message.clauses.empty() &&
+        (RE2::PartialMatch(message.View(piece), *list_continuation) ||
+         (count_words(piece) <= list_max_item_words && !RE2::PartialMatch(message.View(piece), *sentence_words)));
+    if (list_item) {
+      message.clauses.back().end = end;
+    } else {
+      message.clauses.push_back(piece);
+    }
   };
+  std::size_t clause_begin = 0;
   re2::StringPiece found;
   for (std::size_t pos = 0; pos < text.size();) {
     if (!clause_breaks->Match(input, pos, text.size(), RE2::UNANCHORED, &found, 1)) break;
     const auto begin = static_cast<std::size_t>(found.data() - text.data());
     const std::size_t end = begin + found.size();
     add_clause(clause_begin, begin);
+    after_separator = std::string_view(found.data(), found.size()) == list_separator;
     clause_begin = end;
     pos = end > begin ? end : begin + 1;
   }
   add_clause(clause_begin, text.size());
+  for (const Span& clause : message.clauses) {
+    const std::string_view view = message.View(clause);
+    message.general_question.push_back(
+        (RE2::PartialMatch(view, *question_start) && !RE2::PartialMatch(view, *first_person)) ||
+        RE2::PartialMatch(view, *general_question));
+  }
 }
 
 bool RedFlagDetector::Rules::IsNegated(const Message& message, Span clause, Span match) const {
@@ -329,23 +361,27 @@ std::optional<Span> RedFlagDetector::Rules::FirstAffirmed(const RE2& regex, cons
 }
 
 std::optional<Span> RedFlagDetector::Rules::FirstAffirmedAnywhere(const RE2& regex, const Message& message,
-                                                                  const RE2* exception) const {
-  for (const Span& clause : message.clauses) {
-    if (auto match = FirstAffirmed(regex, message, clause, exception)) return match;
+                                                                  const RE2* exception,
+                                                                  bool skip_general_questions) const {
+  for (std::size_t index = 0; index < message.clauses.size(); ++index) {
+    if (skip_general_questions && message.general_question[index]) continue;
+    if (auto match = FirstAffirmed(regex, message, message.clauses[index], exception)) return match;
   }
   return std::nullopt;
 }
 
 std::optional<std::string> RedFlagDetector::Rules::Fire(const FlagRule& rule, const Message& message) const {
+  // "does sciatica hurt?" asks about running in general; the gravest flags count even inside such questions.
+  const bool skip_general_questions = rule.level <= TriageLevel::see_professional;
   if (rule.any) {
-    if (auto match = FirstAffirmedAnywhere(*rule.any, message, rule.exception.get())) {
+    if (auto match = FirstAffirmedAnywhere(*rule.any, message, rule.exception.get(), skip_general_questions)) {
       return message.Evidence(*match);
     }
   }
   for (const Alternative& combination : rule.combinations) {
     std::vector<Span> matches;
     for (const auto& part : combination.all) {
-      auto match = FirstAffirmedAnywhere(*part, message, rule.exception.get());
+      auto match = FirstAffirmedAnywhere(*part, message, rule.exception.get(), skip_general_questions);
       if (!match) break;
       matches.push_back(*match);
     }
@@ -359,14 +395,7 @@ std::optional<std::string> RedFlagDetector::Rules::Fire(const FlagRule& rule, co
 }
 
 bool RedFlagDetector::Rules::DescribesSymptom(const Message& message) const {
-  for (const Span& clause : message.clauses) {
-    const std::string_view view = message.View(clause);
-    const bool general = (RE2::PartialMatch(view, *question_start) && !RE2::PartialMatch(view, *first_person)) ||
-                         RE2::PartialMatch(view, *general_question);
-    if (general) continue;
-    if (FirstAffirmed(*symptom, message, clause, nullptr)) return true;
-  }
-  return false;
+  return FirstAffirmedAnywhere(*symptom, message, nullptr, true).has_value();
 }
 
 RedFlagDetector::RedFlagDetector(std::unique_ptr<Rules> rules) : rules_(std::move(rules)) {}
@@ -403,6 +432,11 @@ RedFlagDetector RedFlagDetector::FromRulesJson(std::string_view rules_json) {
   auto rules = std::make_unique<Rules>();
   const Json& clauses = Require(document, "clauses", "document");
   rules->clause_breaks = compile(Require(clauses, "breaks", "clauses"), "clauses.breaks");
+  const Json& lists = Require(document, "lists", "document");
+  rules->list_separator = RequireString(lists, "separator", "lists");
+  rules->list_continuation = compile(Require(lists, "continuation", "lists"), "lists.continuation");
+  rules->list_max_item_words = RequirePositiveInt(lists, "max_item_words", "lists");
+  rules->sentence_words = compile(Require(lists, "sentence_words", "lists"), "lists.sentence_words");
 
   const Json& negation = Require(document, "negation", "document");
   rules->negator = compile(Require(negation, "before", "negation"), "negation.before");
@@ -565,7 +599,7 @@ TriageDecision RedFlagDetector::Assess(std::string_view raw_message) const {
     const bool later_higher = std::adjacent_find(scores.begin(), scores.end(), [](const Score& a, const Score& b) {
                                 return b.value > a.value;
                               }) != scores.end();
-    const auto rising = rules_->FirstAffirmedAnywhere(*rules_->rising, message, nullptr);
+    const auto rising = rules_->FirstAffirmedAnywhere(*rules_->rising, message, nullptr, false);
     if (worst->value > rules_->score_threshold && (rising || later_higher)) {
       std::string evidence = message.Evidence(worst->span);
       if (rising) evidence += kEvidenceJoiner + message.Evidence(*rising);
