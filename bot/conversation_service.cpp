@@ -1,0 +1,442 @@
+#include "bot/conversation_service.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+#include "bot/conversation_locks.h"
+#include "dialog/text_input.h"
+
+namespace coach::bot {
+namespace {
+
+std::int64_t NowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string LockKey(const std::string& channel, const std::string& external_id) {
+  std::string key = channel;
+  key += '\0';
+  key += external_id;
+  return key;
+}
+
+nlohmann::json QuickRepliesJson(const std::vector<dialog::QuickReply>& quick_replies) {
+  auto json = nlohmann::json::array();
+  for (const auto& quick_reply : quick_replies) {
+    json.push_back({{"label", quick_reply.label}, {"value", quick_reply.value}});
+  }
+  return json;
+}
+
+nlohmann::json ToJson(const std::vector<std::string>& strings) {
+  return nlohmann::json(strings);
+}
+
+nlohmann::json MessageJson(const MessageRecord& message) {
+  nlohmann::json json = {{"id", message.id},     {"author", ToString(message.author)},
+                         {"text", message.text}, {"quick_replies", message.quick_replies},
+                         {"kind", message.kind}, {"created_at_ms", message.created_at_ms}};
+  if (message.client_message_id) json["client_message_id"] = *message.client_message_id;
+  if (message.in_reply_to) json["in_reply_to"] = *message.in_reply_to;
+  return json;
+}
+
+nlohmann::json EscalationJson(const EscalationRecord& escalation) {
+  return {{"id", escalation.id},
+          {"level", escalation.level},
+          {"flags", escalation.flags},
+          {"evidence", escalation.evidence},
+          {"reason", escalation.reason},
+          {"status", escalation.status},
+          {"claimed_by", escalation.claimed_by ? nlohmann::json(*escalation.claimed_by) : nlohmann::json()},
+          {"created_at_ms", escalation.created_at_ms},
+          {"claimed_at_ms", escalation.claimed_at_ms ? nlohmann::json(*escalation.claimed_at_ms) : nlohmann::json()},
+          {"closed_at_ms", escalation.closed_at_ms ? nlohmann::json(*escalation.closed_at_ms) : nlohmann::json()}};
+}
+
+}  // namespace
+
+struct ConversationService::Impl {
+  Impl(ConversationStore& store_in, const dialog::DialogDependencies& dialog_in) : store(store_in), dialog(dialog_in) {}
+
+  ConversationStore& store;
+  dialog::DialogDependencies dialog;
+  ConversationLocks locks;
+
+  // Wake-ups for WaitForMessages: the newest committed message id per conversation with a recent commit.
+  std::mutex published_mutex;
+  std::condition_variable published;
+  std::unordered_map<std::int64_t, std::int64_t> latest_message_id;
+  bool stopping = false;
+
+  /// Called after a commit, never before: a woken reader must find the rows.
+  void Publish(std::int64_t conversation_id, std::int64_t message_id) {
+    {
+      std::lock_guard<std::mutex> lock(published_mutex);
+      auto& latest = latest_message_id[conversation_id];
+      latest = std::max(latest, message_id);
+    }
+    published.notify_all();
+  }
+
+  /// Appends one bot line per dialog reply; returns the stored records.
+  std::vector<MessageRecord> StoreReplies(std::int64_t conversation_id, const std::vector<dialog::Reply>& replies,
+                                          std::optional<std::int64_t> in_reply_to) {
+    std::vector<MessageRecord> stored;
+    for (const auto& reply : replies) {
+      MessageRecord message;
+      message.conversation_id = conversation_id;
+      message.author = reply.kind == dialog::ReplyKind::system ? Author::system : Author::bot;
+      message.text = reply.text;
+      message.quick_replies = QuickRepliesJson(reply.quick_replies);
+      message.kind = std::string(dialog::ToString(reply.kind));
+      message.in_reply_to = in_reply_to;
+      message.created_at_ms = NowMs();
+      message.id = store.AppendMessage(message);
+      stored.push_back(std::move(message));
+    }
+    return stored;
+  }
+
+  /// Copies the dialog's state into the row (state key, slots, status, level).
+  static void TakeState(ConversationRecord& record, const dialog::TriageConversation& conversation) {
+    auto snapshot = conversation.Snapshot();
+    record.state_key = std::move(snapshot.state_key);
+    record.slots = std::move(snapshot.slots);
+    record.status = std::string(dialog::ToString(conversation.Status()));
+    const auto level = conversation.Level();
+    record.triage_level = level ? std::optional<std::string>(dialog::ToString(*level)) : std::nullopt;
+  }
+
+  /// Stores what a turn asked for besides its replies: an escalation, an unanswered question, audit entries.
+  void StoreTurnOutcome(std::int64_t conversation_id, const dialog::TurnResult& turn) {
+    if (turn.escalation) {
+      EscalationRecord escalation;
+      escalation.conversation_id = conversation_id;
+      escalation.level = std::string(dialog::ToString(turn.escalation->level));
+      escalation.flags = ToJson(turn.escalation->flags);
+      escalation.evidence = ToJson(turn.escalation->evidence);
+      escalation.reason = turn.escalation->reason;
+      const auto id = store.OpenEscalation(escalation);
+      // Flag ids, not evidence: the evidence is the runner's own words.
+      store.Audit(conversation_id, "escalation_opened",
+                  {{"escalation_id", id},
+                   {"level", escalation.level},
+                   {"reason", escalation.reason},
+                   {"flags", escalation.flags}});
+    }
+    if (turn.decision && turn.decision->level != dialog::TriageLevel::not_pain) {
+      store.Audit(conversation_id, "triaged",
+                  {{"level", dialog::ToString(turn.decision->level)}, {"flags", ToJson(turn.decision->flags)}});
+    }
+    if (turn.unanswered_question) store.RecordUnansweredQuestion(*turn.unanswered_question, conversation_id);
+  }
+
+  dialog::TriageConversation Restore(const ConversationRecord& record) const {
+    return dialog::TriageConversation(dialog, dialog::ConversationSnapshot{record.state_key, record.slots});
+  }
+
+  /// The conversation's row and its lock, for operations addressed by id. Throws for an unknown id.
+  std::pair<ConversationRecord, ConversationLocks::Guard> LockById(std::int64_t conversation_id) {
+    auto record = store.GetConversation(conversation_id);
+    if (!record) throw std::invalid_argument("no conversation with id " + std::to_string(conversation_id));
+    // Channel and external id never change, so the key read before locking is the right one.
+    auto guard = locks.Lock(LockKey(record->channel, record->external_id));
+    return {std::move(*record), std::move(guard)};
+  }
+};
+
+ConversationService::ConversationService(ConversationStore& store, const dialog::DialogDependencies& dialog)
+    : impl_(std::make_unique<Impl>(store, dialog)) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium could not be initialised");
+}
+
+ConversationService::~ConversationService() {
+  StopWaiting();
+}
+
+InboundResult ConversationService::StartConversation(const std::string& channel, const std::string& external_id) {
+  return StartConversation(channel, external_id, std::string());
+}
+
+InboundResult ConversationService::StartConversation(const std::string& channel, const std::string& external_id,
+                                                     const std::string& access_token_hash) {
+  auto guard = impl_->locks.Lock(LockKey(channel, external_id));
+  InboundResult result;
+  impl_->store.InTransaction([&] {
+    if (auto existing = impl_->store.FindConversation(channel, external_id)) {
+      result = InboundResult{existing->id, 0, {}, existing->status, true, existing->state_key, existing->triage_level};
+      for (auto& message : impl_->store.MessagesAfter(existing->id, 0, 50)) {
+        if (message.author == Author::user || message.in_reply_to) break;
+        result.replies.push_back(std::move(message));
+      }
+      return;
+    }
+    dialog::TriageConversation conversation(impl_->dialog);
+    const auto greeting = conversation.Greet();
+    ConversationRecord record;
+    record.channel = channel;
+    record.external_id = external_id;
+    record.access_token_hash = access_token_hash;
+    Impl::TakeState(record, conversation);
+    record.id = impl_->store.SaveConversation(record);
+    result.conversation_id = record.id;
+    result.replies = impl_->StoreReplies(record.id, greeting.replies, std::nullopt);
+    result.status = record.status;
+    result.state_key = record.state_key;
+    result.triage_level = record.triage_level;
+    impl_->store.Audit(record.id, "conversation_started", {{"channel", channel}});
+  });
+  if (!result.duplicate && !result.replies.empty()) impl_->Publish(result.conversation_id, result.replies.back().id);
+  return result;
+}
+
+bool ConversationService::VerifyAccessToken(const std::string& channel, const std::string& external_id,
+                                            const std::string& access_token_hash) {
+  const auto conversation = impl_->store.FindConversation(channel, external_id);
+  if (!conversation || conversation->access_token_hash.empty()) return false;
+  const std::string& stored = conversation->access_token_hash;
+  // The length is not secret (a fixed-size hash); the bytes are compared in constant time.
+  if (stored.size() != access_token_hash.size()) return false;
+  return sodium_memcmp(stored.data(), access_token_hash.data(), stored.size()) == 0;
+}
+
+InboundResult ConversationService::HandleInbound(const InboundMessage& inbound) {
+  // Stored as cleaned: the transcript must be valid UTF-8 for every reader (JSON export, SSE).
+  const dialog::CleanText clean = dialog::CleanRunnerText(inbound.text);
+  auto guard = impl_->locks.Lock(LockKey(inbound.channel, inbound.external_id));
+  InboundResult result;
+  impl_->store.InTransaction([&] {
+    auto record = impl_->store.FindConversation(inbound.channel, inbound.external_id);
+    const bool created = !record;
+    if (record && !inbound.client_message_id.empty()) {
+      if (auto seen = impl_->store.FindByClientMessageId(record->id, inbound.client_message_id)) {
+        result = InboundResult{record->id,          seen->id, impl_->store.RepliesTo(record->id, seen->id),
+                               record->status,      true,     record->state_key,
+                               record->triage_level};
+        return;
+      }
+    }
+    std::optional<dialog::TriageConversation> conversation;
+    if (created) {
+      conversation.emplace(impl_->dialog);
+      record = ConversationRecord{};
+      record->channel = inbound.channel;
+      record->external_id = inbound.external_id;
+      Impl::TakeState(*record, *conversation);
+      record->id = impl_->store.SaveConversation(*record);
+      impl_->store.Audit(record->id, "conversation_started", {{"channel", inbound.channel}});
+    } else {
+      conversation.emplace(impl_->Restore(*record));
+    }
+
+    MessageRecord user_line;
+    user_line.conversation_id = record->id;
+    user_line.author = Author::user;
+    user_line.text = clean.text;
+    if (!inbound.client_message_id.empty()) user_line.client_message_id = inbound.client_message_id;
+    user_line.created_at_ms = NowMs();
+    user_line.id = impl_->store.AppendMessage(user_line);
+    result.conversation_id = record->id;
+    result.user_message_id = user_line.id;
+
+    if (created) {
+      const auto greeting = conversation->Greet();
+      result.replies = impl_->StoreReplies(record->id, greeting.replies, user_line.id);
+    }
+    const auto turn = conversation->HandleMessage(clean.text);
+    auto replies = impl_->StoreReplies(record->id, turn.replies, user_line.id);
+    std::move(replies.begin(), replies.end(), std::back_inserter(result.replies));
+    impl_->StoreTurnOutcome(record->id, turn);
+    if (clean.truncated || clean.had_invalid_utf8) {
+      impl_->store.Audit(record->id, "input_cleaned",
+                         {{"truncated", clean.truncated}, {"invalid_utf8", clean.had_invalid_utf8}});
+    }
+
+    Impl::TakeState(*record, *conversation);
+    impl_->store.SaveConversation(*record);
+    result.status = record->status;
+    result.state_key = record->state_key;
+    result.triage_level = record->triage_level;
+  });
+  if (!result.duplicate) {
+    const auto last = result.replies.empty() ? result.user_message_id : result.replies.back().id;
+    impl_->Publish(result.conversation_id, last);
+  }
+  return result;
+}
+
+std::optional<ConversationRecord> ConversationService::FindConversation(const std::string& channel,
+                                                                        const std::string& external_id) {
+  return impl_->store.FindConversation(channel, external_id);
+}
+
+std::vector<MessageRecord> ConversationService::Transcript(std::int64_t conversation_id, std::int64_t after_id,
+                                                           int limit) {
+  return impl_->store.MessagesAfter(conversation_id, after_id, limit);
+}
+
+std::vector<MessageRecord> ConversationService::WaitForMessages(std::int64_t conversation_id, std::int64_t after_id,
+                                                                std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    // Read first, then wait: a commit between the read and the wait has already moved latest_message_id
+    // (Publish runs after the commit), so the predicate sees it and no wake-up is lost.
+    auto messages = impl_->store.MessagesAfter(conversation_id, after_id, 500);
+    if (!messages.empty()) return messages;
+    std::unique_lock<std::mutex> lock(impl_->published_mutex);
+    const auto newer = [&] {
+      if (impl_->stopping) return true;
+      auto found = impl_->latest_message_id.find(conversation_id);
+      return found != impl_->latest_message_id.end() && found->second > after_id;
+    };
+    if (!impl_->published.wait_until(lock, deadline, newer)) return {};
+    if (impl_->stopping) return {};
+  }
+}
+
+void ConversationService::StopWaiting() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->published_mutex);
+    impl_->stopping = true;
+  }
+  impl_->published.notify_all();
+}
+
+MessageRecord ConversationService::PostCoachMessage(std::int64_t conversation_id, const std::string& coach_name,
+                                                    const std::string& text) {
+  auto [unused, guard] = impl_->LockById(conversation_id);
+  const dialog::CleanText clean = dialog::CleanRunnerText(text);
+  MessageRecord coach_line;
+  impl_->store.InTransaction([&] {
+    auto record = impl_->store.GetConversation(conversation_id);
+    if (!record) throw std::invalid_argument("no conversation with id " + std::to_string(conversation_id));
+    if (record->status != "coach") {
+      auto conversation = impl_->Restore(*record);
+      const auto joined = conversation.CoachJoined(coach_name);
+      impl_->StoreReplies(record->id, joined.replies, std::nullopt);
+      Impl::TakeState(*record, conversation);
+      impl_->store.SaveConversation(*record);
+      const std::int64_t now = NowMs();
+      for (auto escalation : impl_->store.EscalationsFor(record->id)) {
+        if (escalation.status != "open") continue;
+        escalation.status = "claimed";
+        escalation.claimed_by = coach_name;
+        escalation.claimed_at_ms = now;
+        impl_->store.UpdateEscalation(escalation);
+      }
+      impl_->store.Audit(record->id, "coach_joined", {{"coach", coach_name}});
+    }
+    coach_line.conversation_id = record->id;
+    coach_line.author = Author::coach;
+    coach_line.text = clean.text;
+    coach_line.kind = std::string(dialog::ToString(dialog::ReplyKind::coach));
+    coach_line.created_at_ms = NowMs();
+    coach_line.id = impl_->store.AppendMessage(coach_line);
+  });
+  impl_->Publish(conversation_id, coach_line.id);
+  return coach_line;
+}
+
+std::vector<MessageRecord> ConversationService::HandBackToBot(std::int64_t conversation_id) {
+  auto [unused, guard] = impl_->LockById(conversation_id);
+  std::vector<MessageRecord> lines;
+  impl_->store.InTransaction([&] {
+    auto record = impl_->store.GetConversation(conversation_id);
+    if (!record) throw std::invalid_argument("no conversation with id " + std::to_string(conversation_id));
+    if (record->status != "coach") return;
+    auto conversation = impl_->Restore(*record);
+    const auto handed_back = conversation.HandBack();
+    lines = impl_->StoreReplies(record->id, handed_back.replies, std::nullopt);
+    Impl::TakeState(*record, conversation);
+    impl_->store.SaveConversation(*record);
+    const std::int64_t now = NowMs();
+    for (auto escalation : impl_->store.EscalationsFor(record->id)) {
+      if (escalation.status == "closed") continue;
+      escalation.status = "closed";
+      escalation.closed_at_ms = now;
+      impl_->store.UpdateEscalation(escalation);
+    }
+    impl_->store.Audit(record->id, "handed_back", nlohmann::json::object());
+  });
+  if (!lines.empty()) impl_->Publish(conversation_id, lines.back().id);
+  return lines;
+}
+
+nlohmann::json ConversationService::Export(std::int64_t conversation_id) {
+  nlohmann::json exported;
+  impl_->store.InTransaction([&] {
+    const auto record = impl_->store.GetConversation(conversation_id);
+    if (!record) return;
+    auto messages = nlohmann::json::array();
+    for (std::int64_t after = 0;;) {
+      const auto page = impl_->store.MessagesAfter(conversation_id, after, 1000);
+      for (const auto& message : page) messages.push_back(MessageJson(message));
+      if (page.size() < 1000) break;
+      after = page.back().id;
+    }
+    auto escalations = nlohmann::json::array();
+    for (const auto& escalation : impl_->store.EscalationsFor(conversation_id)) {
+      escalations.push_back(EscalationJson(escalation));
+    }
+    auto questions = nlohmann::json::array();
+    for (const auto& question : impl_->store.UnansweredQuestionsFor(conversation_id)) {
+      questions.push_back({{"question", question.question}, {"created_at_ms", question.created_at_ms}});
+    }
+    auto notes = nlohmann::json::array();
+    for (const auto& note : impl_->store.CoachNotesFor(conversation_id)) {
+      notes.push_back({{"coach", note.coach_name}, {"text", note.text}, {"created_at_ms", note.created_at_ms}});
+    }
+    exported = {{"conversation",
+                 {{"id", record->id},
+                  {"channel", record->channel},
+                  {"external_id", record->external_id},
+                  {"state_key", record->state_key},
+                  {"slots", record->slots},
+                  {"status", record->status},
+                  {"triage_level", record->triage_level ? nlohmann::json(*record->triage_level) : nlohmann::json()},
+                  {"created_at_ms", record->created_at_ms},
+                  {"updated_at_ms", record->updated_at_ms}}},
+                {"messages", std::move(messages)},
+                {"escalations", std::move(escalations)},
+                {"unanswered_questions", std::move(questions)},
+                {"coach_notes", std::move(notes)}};
+    impl_->store.Audit(conversation_id, "exported", nlohmann::json::object());
+  });
+  return exported;
+}
+
+bool ConversationService::Erase(std::int64_t conversation_id) {
+  auto record = impl_->store.GetConversation(conversation_id);
+  if (!record) return false;
+  auto guard = impl_->locks.Lock(LockKey(record->channel, record->external_id));
+  bool erased = false;
+  impl_->store.InTransaction([&] {
+    if (!impl_->store.GetConversation(conversation_id)) return;
+    impl_->store.DeleteConversation(conversation_id);
+    // Only that it happened: the channel is not personal, the external id (a chat id) is.
+    impl_->store.Audit(conversation_id, "conversation_erased", {{"channel", record->channel}});
+    erased = true;
+  });
+  if (erased) {
+    {
+      std::lock_guard<std::mutex> lock(impl_->published_mutex);
+      impl_->latest_message_id.erase(conversation_id);
+    }
+    impl_->published.notify_all();
+  }
+  return erased;
+}
+
+std::vector<EscalationRecord> ConversationService::EscalationQueue() {
+  return impl_->store.EscalationQueue();
+}
+
+}  // namespace coach::bot
