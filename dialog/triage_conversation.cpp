@@ -196,7 +196,8 @@ struct ChosePain {
     return ev.value == "pain";
   }
 };
-// The 3/10 rule: above 3 and rising after runs, a 7 or more, or a month without getting better.
+// The 3/10 rule: running may go on only below 3/10 and not rising. From 3 and rising after runs, a 7 or more,
+// or a month without getting better, a professional should look at it.
 struct PainNeedsProfessional {
   template <class Fsm, class S, class T>
   bool operator()(const Answered& ev, Fsm& fsm, S&, T&) const {
@@ -204,7 +205,7 @@ struct PainNeedsProfessional {
     const Context& ctx = *fsm.ctx;
     const int score = SlotInt(ctx, "pain_score", 0);
     const bool rising = ev.value == "yes";
-    return (score > 3 && rising) || score >= 7 || SlotText(ctx, "pain_duration") == "month_plus";
+    return (score >= 3 && rising) || score >= 7 || SlotText(ctx, "pain_duration") == "month_plus";
   }
 };
 struct IsEscalationLevel {
@@ -264,8 +265,8 @@ struct FinishPain {
     RaiseLevel(ctx, TriageLevel::self_care);
     const int score = SlotInt(ctx, "pain_score", 0);
     std::string lead;
-    if (score <= 3 && ev.value == "no") {
-      lead = "Good news: pain at 3/10 or below that doesn't build up after runs usually means you can keep "
+    if (score < 3 && ev.value == "no") {
+      lead = "Good news: pain below 3/10 that doesn't build up after runs usually means you can keep "
              "running, with care. Now a little about you, so the plan fits.";
     } else {
       lead = "Thanks. Ease off hard or long runs for now; I'll keep the plan gentle. Now a little about you.";
