@@ -6,6 +6,7 @@ import {once} from 'node:events';
 import {copyFileSync, mkdirSync, mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
+import {createServer} from 'node:http';
 import {createInterface} from 'node:readline';
 import {fileURLToPath} from 'node:url';
 
@@ -20,11 +21,11 @@ const binary = path.resolve(projectRoot, process.env.COACHBOT_BINARY || 'build/c
 
 /// Starts `coachbot serve` and resolves once it printed its listening line.
 /// `port` 0 lets the kernel choose; a test that restarts a server passes the previous port and database.
-export async function startServer({port = 0, databaseDir = null, adminToken = null} = {}) {
+export async function startServer({port = 0, databaseDir = null, adminToken = null, extraArgs = []} = {}) {
   const dir = databaseDir || mkdtempSync(path.join(tmpdir(), 'coachbot-browser-'));
   const token = adminToken || randomBytes(24).toString('hex');
-  const args = ['serve', '--port', String(port), '--db', path.join(dir, 'db'), '--rate-limit', '0',
-                '--admin-token', token];
+  const args = ['serve', '--host', '127.0.0.1', '--port', String(port), '--db', path.join(dir, 'db'), '--rate-limit', '0',
+                '--admin-token', token, ...extraArgs];
   const child = spawn(binary, args, {cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe']});
   const stderr = [];
   child.stderr.on('data', (chunk) => {
@@ -48,6 +49,7 @@ export async function startServer({port = 0, databaseDir = null, adminToken = nu
   return {
     url,
     port: boundPort,
+    extraArgs,
     databaseDir: dir,
     adminToken: token,
     process: child,
@@ -103,4 +105,27 @@ export function recordErrors(page) {
     if (message.type() === 'error') errors.push(`console: ${message.text()}`);
   });
   return errors;
+}
+
+/// Another website (its own origin) that embeds the widget from `widgetOrigin()` with the documented snippet.
+export async function startHostPage(widgetOrigin) {
+  const server = createServer((request, response) => {
+    const snippet = `<script src="${widgetOrigin()}/widget.js" data-title="Partner club chat" ` +
+                    `data-accent="#7c3aed" defer></script>`;
+    response.writeHead(200, {'Content-Type': 'text/html; charset=utf-8'});
+    response.end(`<!doctype html><html lang="en"><head><title>Partner club</title>${snippet}</head>` +
+                 `<body><h1>Partner running club</h1><a href="#top">Top</a></body></html>`);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return {
+    origin,
+    url: origin + '/',
+    async stop() {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
 
-import {launchBrowser, recordDialogs, recordErrors, saveScreenshot, startServer} from './harness.mjs';
+import {launchBrowser, recordDialogs, recordErrors, saveScreenshot, startHostPage, startServer} from './harness.mjs';
 
 const STORAGE_KEY = 'coachbot.session.v1';
 const DESKTOP = {width: 1280, height: 800};
@@ -303,7 +303,8 @@ describe('chat widget when the server goes away', () => {
       assert.ok(await frame.locator('#retry-button').isVisible());
       await saveScreenshot(page, 'widget-unreachable');
 
-      own = await startServer({port, databaseDir: own.databaseDir, adminToken: own.adminToken});
+      own = await startServer({port, databaseDir: own.databaseDir, adminToken: own.adminToken,
+                               extraArgs: own.extraArgs});
       const before = await newestId(frame);
       await frame.locator('#retry-button').click();
       await waitForReply(frame, before);
@@ -313,6 +314,43 @@ describe('chat widget when the server goes away', () => {
       await context.close();
       await own.stop();
       own.removeDatabase();
+    }
+  });
+});
+
+describe('chat widget embedded on another website', () => {
+  test('works on an allowed origin, cannot be read by it, and is refused on other origins', async () => {
+    let own = null;
+    const allowed = await startHostPage(() => own.url);
+    const stranger = await startHostPage(() => own.url);
+    own = await startServer({extraArgs: ['--allowed-origins', allowed.origin]});
+    const context = await browser.newContext({viewport: DESKTOP});
+    try {
+      const page = await context.newPage();
+      await page.goto(allowed.url);
+      const frame = await openWidget(page);
+      assert.equal(await frame.locator('#chat-title').textContent(), 'Partner club chat');
+      // The host page's scripts cannot look inside the conversation.
+      assert.equal(await page.evaluate(() => document.getElementById('coachbot-frame').contentDocument), null);
+      await typeAndSend(frame, 'I have a question');
+      await frame.locator('#message-input').press('Escape');
+      await page.waitForFunction(() => document.activeElement?.id === 'coachbot-launcher');
+      assert.equal(await page.locator('#coachbot-launcher').getAttribute('aria-expanded'), 'false');
+
+      const refused = await context.newPage();
+      const violation = refused.waitForEvent(
+          'console', {predicate: (message) => /frame-ancestors/.test(message.text())});
+      await refused.goto(stranger.url);
+      await refused.locator('#coachbot-launcher').click();
+      await violation;
+      const blocked = await (await refused.locator('#coachbot-frame').elementHandle()).contentFrame();
+      assert.equal(await blocked.locator('#log').count(), 0);
+    } finally {
+      await context.close();
+      await own?.stop();
+      own?.removeDatabase();
+      await allowed.stop();
+      await stranger.stop();
     }
   });
 });

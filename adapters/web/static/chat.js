@@ -52,9 +52,8 @@
   function findHostOrigin() {
     // ancestorOrigins cannot be forged by the embedding page; the `host` parameter is the fallback for
     // browsers without it. Either way the server's frame-ancestors decides who may embed us at all.
-    if (window.location.ancestorOrigins && window.location.ancestorOrigins.length > 0) {
-      return window.location.ancestorOrigins[0];
-    }
+    const ancestors = window.location.ancestorOrigins;
+    if (ancestors && ancestors.length > 0 && ancestors[0] !== 'null') return ancestors[0];
     try {
       return new URL(params.get('host') || '').origin;
     } catch (error) {
@@ -195,7 +194,8 @@
   function connectEvents() {
     if (!session || typeof window.EventSource !== 'function') return;
     if (events) events.close();
-    const url = API + sessionPath('/events?token=' + encodeURIComponent(session.token));
+    // `after` starts the stream past what is shown; on reconnects EventSource's Last-Event-ID takes over.
+    const url = API + sessionPath('/events?token=' + encodeURIComponent(session.token) + '&after=' + lastId);
     const source = new EventSource(url);
     events = source;
     source.addEventListener('message', (event) => {
@@ -521,7 +521,7 @@
         newest = element.coachbotRecord || null;
       }
     });
-    const waiting = outbox.some((entry) => !entry.delivered && !entry.failed);
+    const waiting = outbox.some((entry) => !entry.delivered);
     if (!newest || newest.author === 'user' || waiting || newest.quick_replies.length === 0) {
       container.hidden = true;
       return;
