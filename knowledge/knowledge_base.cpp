@@ -51,7 +51,9 @@ AnswerDecision PickAnswer(const std::vector<SearchHit>& hits, const AnswerThresh
   decision.best_topic_id = hits[0].topic_id;
   decision.score = hits[0].score;
   decision.runner_up_score = hits.size() > 1 ? hits[1].score : 0;
-  if (decision.score >= thresholds.min_score && decision.score - decision.runner_up_score >= thresholds.min_margin) {
+  decision.coverage = hits[0].coverage;
+  if (decision.score >= thresholds.min_score && decision.score - decision.runner_up_score >= thresholds.min_margin &&
+      decision.coverage >= thresholds.min_coverage) {
     decision.topic_id = hits[0].topic_id;
   }
   return decision;

@@ -16,8 +16,9 @@ namespace coach::knowledge {
 /// When an answer is confident enough to give. Tuned on tests/data/faq_set.jsonl (never on the holdout set):
 /// see tests/knowledge/knowledge_evaluation_test.cpp, which prints the figures for these values.
 struct AnswerThresholds {
-  double min_score = 4.0;   ///< -bm25 of the best topic
-  double min_margin = 1.0;  ///< best minus runner-up
+  double min_score = 0.5;     ///< -bm25 of the best topic
+  double min_margin = 0.0;    ///< best minus runner-up
+  double min_coverage = 0.6;  ///< SearchHit::coverage of the best topic
 };
 
 /// Why the picker answered or not, for the CLI, logs and tuning.
@@ -25,10 +26,12 @@ struct AnswerDecision {
   std::optional<std::string> topic_id;  ///< set only when confident
   double score = 0;                     ///< best topic's score, even when not confident
   double runner_up_score = 0;
+  double coverage = 0;        ///< best topic's coverage
   std::string best_topic_id;  ///< best topic, even when not confident ("" when nothing matched)
 };
 
-/// Picks the best topic only when its score passes the threshold AND beats the runner-up by the margin:
+/// Picks the best topic only when its score passes the threshold AND beats the runner-up by the margin AND it
+/// explains enough of the question (coverage):
 /// an honest "not sure" is better than a confident wrong answer.
 AnswerDecision PickAnswer(const std::vector<SearchHit>& hits, const AnswerThresholds& thresholds);
 

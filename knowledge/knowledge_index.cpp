@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 #include <stdexcept>
 
@@ -38,7 +39,9 @@ void BindText(sqlite3* database, sqlite3_stmt* statement, int index, const std::
 
 }  // namespace
 
-KnowledgeIndex::KnowledgeIndex(const Content& content, ColumnWeights weights) {
+KnowledgeIndex::KnowledgeIndex(const Content& content, IndexOptions options) {
+  const ColumnWeights& weights = options.weights;
+  unknown_term_weight_ = options.unknown_term_weight;
   Check(nullptr, sqlite3_open_v2(":memory:", &database_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr), "open");
   try {
     Check(database_,
@@ -53,21 +56,34 @@ KnowledgeIndex::KnowledgeIndex(const Content& content, ColumnWeights weights) {
           database_, "INSERT INTO topics (topic_id, title, questions, tags, summary, body) VALUES (?, ?, ?, ?, ?, ?)");
       std::vector<std::string> vocabulary;
       for (const auto& topic : content.topics) {
-        const std::string fields[] = {topic.id,      topic.title, Join(topic.questions, "\n"), Join(topic.tags, ", "),
-                                      topic.summary, topic.body};
-        for (int column = 0; column < 6; ++column) BindText(database_, insert.handle, column + 1, fields[column]);
-        Check(database_, sqlite3_step(insert.handle), "insert");
-        sqlite3_reset(insert.handle);
-        for (int column = 1; column < 6; ++column) {
-          for (auto& word : QueryBuilder::Words(fields[column])) vocabulary.push_back(std::move(word));
+        for (const std::string* field : {&topic.title, &topic.summary, &topic.body}) {
+          for (auto& word : QueryBuilder::Words(*field)) vocabulary.push_back(std::move(word));
         }
-        entry_count_ += 4 + topic.questions.size();  // title, tags, summary, body and each example question
+        for (const auto* list : {&topic.questions, &topic.tags}) {
+          for (const auto& item : *list) {
+            for (auto& word : QueryBuilder::Words(item)) vocabulary.push_back(std::move(word));
+          }
+        }
       }
-      topic_count_ = content.topics.size();
-      query_builder_ = std::make_unique<QueryBuilder>(content.synonyms, vocabulary);
+      query_builder_ = std::make_unique<QueryBuilder>(content.synonyms, vocabulary, options.synonyms);
       std::sort(vocabulary.begin(), vocabulary.end());
       vocabulary_size_ =
           static_cast<std::size_t>(std::unique(vocabulary.begin(), vocabulary.end()) - vocabulary.begin());
+
+      for (const auto& topic : content.topics) {
+        std::vector<std::string> questions;
+        for (const auto& question : topic.questions) questions.push_back(query_builder_->IndexedText(question));
+        std::vector<std::string> tags;
+        for (const auto& tag : topic.tags) tags.push_back(query_builder_->IndexedText(tag));
+        const std::string fields[] = {
+            topic.id,         query_builder_->IndexedText(topic.title),   Join(questions, "\n"),
+            Join(tags, ", "), query_builder_->IndexedText(topic.summary), query_builder_->IndexedText(topic.body)};
+        for (int column = 0; column < 6; ++column) BindText(database_, insert.handle, column + 1, fields[column]);
+        Check(database_, sqlite3_step(insert.handle), "insert");
+        sqlite3_reset(insert.handle);
+        entry_count_ += 4 + topic.questions.size();  // title, tags, summary, body and each example question
+      }
+      topic_count_ = content.topics.size();
     }
     Check(database_, sqlite3_exec(database_, "COMMIT", nullptr, nullptr, nullptr), "commit");
     // Weights go into the SQL text: bm25() wants constants, and they never change after startup.
@@ -76,6 +92,10 @@ KnowledgeIndex::KnowledgeIndex(const Content& content, ColumnWeights weights) {
         << ", " << weights.summary << ", " << weights.body << ") AS score FROM topics WHERE topics MATCH ? "
         << "ORDER BY score DESC LIMIT ?";
     Check(database_, sqlite3_prepare_v2(database_, sql.str().c_str(), -1, &search_statement_, nullptr), "prepare");
+    Check(database_,
+          sqlite3_prepare_v2(database_, "SELECT topic_id FROM topics WHERE topics MATCH ?", -1, &term_statement_,
+                             nullptr),
+          "prepare");
   } catch (...) {
     sqlite3_close(database_);
     throw;
@@ -84,13 +104,55 @@ KnowledgeIndex::KnowledgeIndex(const Content& content, ColumnWeights weights) {
 
 KnowledgeIndex::~KnowledgeIndex() {
   sqlite3_finalize(search_statement_);
+  sqlite3_finalize(term_statement_);
   sqlite3_close(database_);
 }
 
 std::vector<SearchHit> KnowledgeIndex::Search(std::string_view question, int limit) const {
-  const std::string expression = QueryBuilder::MatchExpression(query_builder_->Terms(question));
+  const std::vector<QueryTerm> terms = query_builder_->Terms(question);
+  const std::string expression = QueryBuilder::MatchExpression(terms);
   if (expression.empty()) return {};
-  return SearchExpression(expression, limit);
+  std::vector<SearchHit> hits = SearchExpression(expression, limit);
+  if (hits.empty()) return hits;
+
+  // BM25's own IDF, with the floor at zero: a term in half the topics or more says nothing about which one fits.
+  const double topics = static_cast<double>(topic_count_);
+  double total_weight = 0;
+  std::vector<double> matched_weight(hits.size(), 0.0);
+  for (const auto& term : terms) {
+    const std::vector<std::string> containing = TopicsWith(term);
+    const double frequency = static_cast<double>(containing.size());
+    const double single_topic_weight = std::log((topics - 1 + 0.5) / (1 + 0.5));
+    const double weight = containing.empty() ? unknown_term_weight_ * single_topic_weight
+                                             : std::max(0.0, std::log((topics - frequency + 0.5) / (frequency + 0.5)));
+    total_weight += weight;
+    for (std::size_t i = 0; i < hits.size(); ++i) {
+      if (std::find(containing.begin(), containing.end(), hits[i].topic_id) != containing.end()) {
+        matched_weight[i] += weight;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    hits[i].coverage = total_weight > 0 ? matched_weight[i] / total_weight : 0;
+  }
+  return hits;
+}
+
+std::vector<std::string> KnowledgeIndex::TopicsWith(const QueryTerm& term) const {
+  const std::string expression = QueryBuilder::MatchExpression({term});
+  std::lock_guard<std::mutex> lock(mutex_);
+  sqlite3_reset(term_statement_);
+  BindText(database_, term_statement_, 1, expression);
+  std::vector<std::string> topics;
+  int code = SQLITE_ROW;
+  while ((code = sqlite3_step(term_statement_)) == SQLITE_ROW) {
+    topics.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(term_statement_, 0)));
+  }
+  const std::string error = code == SQLITE_DONE ? "" : sqlite3_errmsg(database_);
+  sqlite3_reset(term_statement_);
+  sqlite3_clear_bindings(term_statement_);
+  if (!error.empty()) throw std::runtime_error("knowledge index: term lookup: " + error);
+  return topics;
 }
 
 std::vector<SearchHit> KnowledgeIndex::SearchExpression(const std::string& match_expression, int limit) const {

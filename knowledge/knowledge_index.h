@@ -18,6 +18,10 @@ namespace coach::knowledge {
 struct SearchHit {
   std::string topic_id;
   double score = 0;
+  /// Share of the question's information this topic explains: the IDF-weighted fraction of the question's terms
+  /// found in the topic, where a term no topic contains weighs most ("carbs" in a nutrition question) and a term
+  /// every topic contains weighs nothing. 0..1; 0 when the question has no informative term.
+  double coverage = 0;
 };
 
 /// BM25 weight per indexed column; titles and example questions say more about a topic than its body.
@@ -29,12 +33,22 @@ struct ColumnWeights {
   double body = 1.0;
 };
 
+/// How the index is built; the defaults are the measured best (knowledge_evaluation_test.cpp).
+struct IndexOptions {
+  ColumnWeights weights;
+  SynonymMode synonyms = SynonymMode::kConceptTokens;
+  /// Coverage weight of a question term no topic contains, relative to a term found in exactly one topic.
+  /// Below 1 because such words are often chat filler ("mate", "anyway"); above 0 because in an off-topic question
+  /// they are the subject ("carbs", "podcast").
+  double unknown_term_weight = 1.0;
+};
+
 /// The topics in an in-memory SQLite FTS5 table (porter stemming over unicode61), one row per topic with the
 /// columns title, questions, tags, summary and body, ranked by weighted BM25. Built once at startup.
 /// Thread-safe: one connection behind a mutex (a query takes microseconds).
 class KnowledgeIndex {
  public:
-  KnowledgeIndex(const Content& content, ColumnWeights weights = {});
+  explicit KnowledgeIndex(const Content& content, IndexOptions options = {});
   ~KnowledgeIndex();
   KnowledgeIndex(const KnowledgeIndex&) = delete;
   KnowledgeIndex& operator=(const KnowledgeIndex&) = delete;
@@ -42,7 +56,11 @@ class KnowledgeIndex {
   /// The best `limit` topics for the question, best first; empty when no word of it is in the content.
   std::vector<SearchHit> Search(std::string_view question, int limit = 3) const;
   /// Runs a raw MATCH expression (for tests of the query building); throws std::runtime_error on SQL errors.
+  /// The hits carry no coverage.
   std::vector<SearchHit> SearchExpression(const std::string& match_expression, int limit) const;
+
+  /// The topics that contain any alternative of `term`.
+  std::vector<std::string> TopicsWith(const QueryTerm& term) const;
 
   const QueryBuilder& query_builder() const { return *query_builder_; }
   std::size_t topic_count() const { return topic_count_; }
@@ -52,11 +70,13 @@ class KnowledgeIndex {
  private:
   sqlite3* database_ = nullptr;
   sqlite3_stmt* search_statement_ = nullptr;
+  sqlite3_stmt* term_statement_ = nullptr;
   mutable std::mutex mutex_;
   std::unique_ptr<QueryBuilder> query_builder_;
   std::size_t topic_count_ = 0;
   std::size_t entry_count_ = 0;
   std::size_t vocabulary_size_ = 0;
+  double unknown_term_weight_ = 1.0;
 };
 
 }  // namespace coach::knowledge

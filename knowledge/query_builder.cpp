@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <unordered_map>
+#include <utility>
 
 namespace coach::knowledge {
 namespace {
@@ -110,8 +111,8 @@ bool QueryBuilder::IsStopWord(std::string_view word) {
   return std::find(kStopWords.begin(), kStopWords.end(), word) != kStopWords.end();
 }
 
-QueryBuilder::QueryBuilder(const SynonymTable& synonyms, const std::vector<std::string>& vocabulary)
-    : synonyms_(synonyms) {
+QueryBuilder::QueryBuilder(const SynonymTable& synonyms, const std::vector<std::string>& vocabulary, SynonymMode mode)
+    : synonyms_(synonyms), mode_(mode) {
   for (const auto& word : vocabulary) vocabulary_.insert(word);
   for (const auto& group : synonyms.groups()) {
     for (const auto& term : group) {
@@ -119,7 +120,8 @@ QueryBuilder::QueryBuilder(const SynonymTable& synonyms, const std::vector<std::
     }
   }
   for (const auto& word : vocabulary_) {
-    if (word.size() + 1 < kMinTypoLength || !IsAlphabetic(word)) continue;
+    // A typo is never "corrected" into a stop word: "world" must not turn into "would".
+    if (word.size() + 1 < kMinTypoLength || !IsAlphabetic(word) || IsStopWord(word)) continue;
     words_by_deletion_.emplace(word, word);
     for (const auto& deletion : Deletions(word)) words_by_deletion_.emplace(deletion, word);
   }
@@ -146,53 +148,92 @@ std::string QueryBuilder::Correct(const std::string& word) const {
   return best_distance <= limit ? best : "";
 }
 
+std::string QueryBuilder::ConceptToken(const std::vector<std::string>& group) {
+  std::string token = "syn";
+  for (char c : group.front()) {
+    if (IsAsciiAlphanumeric(static_cast<unsigned char>(c))) token += c;
+  }
+  return token;
+}
+
+std::pair<const std::vector<std::string>*, std::size_t> QueryBuilder::GroupAt(const std::vector<std::string>& words,
+                                                                              std::size_t start) const {
+  for (std::size_t length = std::min(synonyms_.longest_term_words(), words.size() - start); length >= 1; --length) {
+    std::string phrase = words[start];
+    for (std::size_t k = 1; k < length; ++k) phrase += " " + words[start + k];
+    if (const auto* group = synonyms_.GroupOf(phrase)) return {group, length};
+  }
+  return {nullptr, 0};
+}
+
+std::vector<std::string> QueryBuilder::GroupAlternatives(const std::vector<std::string>& group) const {
+  if (mode_ == SynonymMode::kConceptTokens) return {ConceptToken(group)};
+  return group;
+}
+
+std::string QueryBuilder::IndexedText(std::string_view text) const {
+  const std::vector<std::string> words = Words(text);
+  std::string indexed;
+  auto append = [&](const std::string& word) { indexed += (indexed.empty() ? "" : " ") + word; };
+  std::size_t i = 0;
+  while (i < words.size()) {
+    const auto [group, length] =
+        mode_ == SynonymMode::kConceptTokens ? GroupAt(words, i) : std::make_pair(nullptr, std::size_t{0});
+    if (group == nullptr) {
+      append(words[i++]);
+      continue;
+    }
+    for (std::size_t k = 0; k < length; ++k) append(words[i + k]);
+    append(ConceptToken(*group));
+    i += length;
+  }
+  return indexed;
+}
+
 std::vector<QueryTerm> QueryBuilder::Terms(std::string_view question) const {
   const std::vector<std::string> words = Words(question);
   std::vector<QueryTerm> terms;
   // A concept named twice ("trainers or sneakers") counts once, or BM25 would score it twice.
   auto add = [&](QueryTerm term) {
     for (const auto& existing : terms) {
-      if (std::find(existing.alternatives.begin(), existing.alternatives.end(), term.typed) !=
-          existing.alternatives.end()) {
-        return;
+      for (const auto& alternative : term.alternatives) {
+        if (std::find(existing.alternatives.begin(), existing.alternatives.end(), alternative) !=
+            existing.alternatives.end()) {
+          return;
+        }
       }
     }
     terms.push_back(std::move(term));
   };
-  auto with_group = [&](QueryTerm& term, const std::string& key) {
-    if (const auto* group = synonyms_.GroupOf(key)) {
-      for (const auto& synonym : *group) {
-        if (std::find(term.alternatives.begin(), term.alternatives.end(), synonym) == term.alternatives.end()) {
-          term.alternatives.push_back(synonym);
-        }
+  auto append_new = [](QueryTerm& term, const std::vector<std::string>& alternatives) {
+    for (const auto& alternative : alternatives) {
+      if (std::find(term.alternatives.begin(), term.alternatives.end(), alternative) == term.alternatives.end()) {
+        term.alternatives.push_back(alternative);
       }
     }
   };
 
   std::size_t i = 0;
   while (i < words.size()) {
-    bool matched = false;
-    for (std::size_t length = std::min(synonyms_.longest_term_words(), words.size() - i); length >= 1; --length) {
+    if (const auto [group, length] = GroupAt(words, i); group != nullptr) {
       std::string phrase = words[i];
       for (std::size_t k = 1; k < length; ++k) phrase += " " + words[i + k];
-      if (synonyms_.GroupOf(phrase) != nullptr) {
-        QueryTerm term{phrase, {phrase}};
-        with_group(term, phrase);
-        add(std::move(term));
-        i += length;
-        matched = true;
-        break;
-      }
+      QueryTerm term{phrase, {}};
+      if (mode_ == SynonymMode::kQueryExpansion) term.alternatives.push_back(phrase);
+      append_new(term, GroupAlternatives(*group));
+      add(std::move(term));
+      i += length;
+      continue;
     }
-    if (matched) continue;
     const std::string& word = words[i++];
     if (word.size() < 2 || IsStopWord(word)) continue;
     QueryTerm term{word, {word}};
     if (vocabulary_.count(word) == 0) {
       const std::string correction = Correct(word);
       if (!correction.empty()) {
-        term.alternatives.push_back(correction);
-        with_group(term, correction);
+        const auto* group = synonyms_.GroupOf(correction);
+        if (group == nullptr || mode_ == SynonymMode::kQueryExpansion) term.alternatives.push_back(correction);
+        if (group != nullptr) append_new(term, GroupAlternatives(*group));
       }
     }
     add(std::move(term));

@@ -19,22 +19,27 @@ coach::knowledge::Content Fixture() {
 }  // namespace
 
 TEST_CASE("the picker answers only above the threshold and with a margin", "[answer]") {
-  const AnswerThresholds thresholds{5.0, 2.0};
-  CHECK(PickAnswer({{"a", 9.0}, {"b", 3.0}}, thresholds).topic_id == std::optional<std::string>("a"));
-  CHECK(PickAnswer({{"a", 9.0}}, thresholds).topic_id == std::optional<std::string>("a"));
+  const AnswerThresholds thresholds{5.0, 2.0, 0.5};
+  CHECK(PickAnswer({{"a", 9.0, 0.9}, {"b", 3.0, 0.1}}, thresholds).topic_id == std::optional<std::string>("a"));
+  CHECK(PickAnswer({{"a", 9.0, 0.5}}, thresholds).topic_id == std::optional<std::string>("a"));
   SECTION("below the threshold") {
-    const auto decision = PickAnswer({{"a", 4.9}, {"b", 0.5}}, thresholds);
+    const auto decision = PickAnswer({{"a", 4.9, 1.0}, {"b", 0.5, 0.1}}, thresholds);
     CHECK_FALSE(decision.topic_id);
     CHECK(decision.best_topic_id == "a");
     CHECK(decision.score == 4.9);
   }
   SECTION("too close to the runner-up") {
-    const auto decision = PickAnswer({{"a", 9.0}, {"b", 7.5}}, thresholds);
+    const auto decision = PickAnswer({{"a", 9.0, 1.0}, {"b", 7.5, 1.0}}, thresholds);
     CHECK_FALSE(decision.topic_id);
     CHECK(decision.runner_up_score == 7.5);
   }
-  SECTION("exactly on both bars") {
-    CHECK(PickAnswer({{"a", 5.0}, {"b", 3.0}}, thresholds).topic_id);
+  SECTION("explaining too little of the question") {
+    const auto decision = PickAnswer({{"a", 9.0, 0.4}, {"b", 1.0, 0.1}}, thresholds);
+    CHECK_FALSE(decision.topic_id);
+    CHECK(decision.coverage == 0.4);
+  }
+  SECTION("exactly on every bar") {
+    CHECK(PickAnswer({{"a", 5.0, 0.5}, {"b", 3.0, 0.5}}, thresholds).topic_id);
   }
   SECTION("nothing found") {
     CHECK(PickAnswer({}, thresholds).best_topic_id.empty());
@@ -42,7 +47,7 @@ TEST_CASE("the picker answers only above the threshold and with a margin", "[ans
 }
 
 TEST_CASE("a confident answer carries title, summary and a body excerpt", "[answer]") {
-  const KnowledgeBase knowledge(Fixture(), AnswerThresholds{1.0, 0.5});
+  const KnowledgeBase knowledge(Fixture(), AnswerThresholds{1.0, 0.5, 0.5});
   const auto answer = knowledge.Answer("how long should I hold a hamstring stretch?");
   REQUIRE(answer);
   CHECK(answer->topic_id == "stretches");
@@ -55,7 +60,7 @@ TEST_CASE("a confident answer carries title, summary and a body excerpt", "[answ
 }
 
 TEST_CASE("a link in the excerpt keeps only safe targets", "[answer]") {
-  const KnowledgeBase knowledge(Fixture(), AnswerThresholds{1.0, 0.5});
+  const KnowledgeBase knowledge(Fixture(), AnswerThresholds{1.0, 0.5, 0.5});
   const auto answer = knowledge.Answer("when should old shoes be replaced");
   REQUIRE(answer);
   CHECK_THAT(answer->text, Catch::Contains("a fitting guide (https://example.org/fitting)"));
@@ -64,9 +69,9 @@ TEST_CASE("a link in the excerpt keeps only safe targets", "[answer]") {
 }
 
 TEST_CASE("a weak or ambiguous match gets no answer", "[answer]") {
-  const KnowledgeBase strict(Fixture(), AnswerThresholds{1000.0, 0.5});
+  const KnowledgeBase strict(Fixture(), AnswerThresholds{1000.0, 0.5, 0.5});
   CHECK_FALSE(strict.Answer("how long should I hold a hamstring stretch?"));
-  const KnowledgeBase knowledge(Fixture(), AnswerThresholds{1.0, 0.5});
+  const KnowledgeBase knowledge(Fixture(), AnswerThresholds{1.0, 0.5, 0.5});
   CHECK_FALSE(knowledge.Answer("what will the weather be like on Sunday?"));
   CHECK_FALSE(knowledge.Answer(""));
   const auto decision = strict.Decide("how long should I hold a hamstring stretch?");
@@ -84,7 +89,7 @@ TEST_CASE("the knowledge base hands out the tailored plan", "[answer]") {
 }
 
 TEST_CASE("the knowledge base serves through the dialog's interface", "[answer]") {
-  const KnowledgeBase knowledge(Fixture(), AnswerThresholds{1.0, 0.5});
+  const KnowledgeBase knowledge(Fixture(), AnswerThresholds{1.0, 0.5, 0.5});
   const coach::dialog::KnowledgeSource& source = knowledge;
   const auto answer = source.Answer("is a corset sensible?");
   REQUIRE(answer);

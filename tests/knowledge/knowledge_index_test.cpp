@@ -56,6 +56,29 @@ TEST_CASE("synonyms from the data find a topic that never uses the typed word", 
   CHECK(Best(index, "a lumbar belt?") == "brace");
 }
 
+TEST_CASE("both synonym modes find the synonym's topic", "[index]") {
+  for (auto mode : {coach::knowledge::SynonymMode::kConceptTokens, coach::knowledge::SynonymMode::kQueryExpansion}) {
+    coach::knowledge::IndexOptions options;
+    options.synonyms = mode;
+    const KnowledgeIndex index(Fixture(), options);
+    CHECK(Best(index, "are my sneakers too old") == "shoes");
+    CHECK(Best(index, "back support") == "brace");
+  }
+}
+
+TEST_CASE("coverage says how much of the question the topic explains", "[index]") {
+  const KnowledgeIndex index(Fixture());
+  const auto full = index.Search("corset");
+  REQUIRE(!full.empty());
+  CHECK(full.front().coverage == Approx(1.0));
+  // "xylophone" and "zeppelin" are in no topic: the brace topic explains only a third of the question.
+  const auto partial = index.Search("corset xylophone zeppelin");
+  REQUIRE(!partial.empty());
+  CHECK(partial.front().topic_id == "brace");
+  CHECK(partial.front().coverage < 0.5);
+  CHECK(partial.front().coverage > 0.0);
+}
+
 TEST_CASE("typos still find the topic", "[index]") {
   const KnowledgeIndex index(Fixture());
   CHECK(Best(index, "hamstirng strecthes") == "stretches");
@@ -88,14 +111,11 @@ TEST_CASE("a question with no content word finds nothing", "[index]") {
 TEST_CASE("column weights decide between a title match and a body match", "[index]") {
   // "pelvis" is only in the stretches body, "belts" only in the brace title: a title-heavy weighting ranks brace
   // first for a question naming both.
-  coach::knowledge::ColumnWeights title_heavy;
-  title_heavy.title = 20;
-  title_heavy.body = 0.1;
+  coach::knowledge::IndexOptions title_heavy;
+  title_heavy.weights.title = 20;
+  title_heavy.weights.body = 0.1;
   CHECK(Best(KnowledgeIndex(Fixture(), title_heavy), "pelvis braces") == "brace");
-  coach::knowledge::ColumnWeights body_heavy;
-  body_heavy.title = 0.1;
-  body_heavy.questions = 0.1;
-  body_heavy.tags = 0.1;
-  body_heavy.body = 20;
+  coach::knowledge::IndexOptions body_heavy;
+  body_heavy.weights = {0.1, 0.1, 0.1, 0.1, 20};
   CHECK(Best(KnowledgeIndex(Fixture(), body_heavy), "pelvis braces") == "stretches");
 }
