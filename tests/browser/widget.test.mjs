@@ -2,6 +2,7 @@
 // reload, XSS, emergency styling, a pushed coach message, keyboard only, phone width, and the unreachable state.
 // Run: node --test tests/browser/   (COACHBOT_BINARY=path/to/coachbot, default build/coachbot)
 import assert from 'node:assert/strict';
+import {readFileSync} from 'node:fs';
 import {after, before, describe, test} from 'node:test';
 
 import {launchBrowser, recordDialogs, recordErrors, saveScreenshot, startHostPage, startServer} from './harness.mjs';
@@ -220,6 +221,39 @@ describe('chat widget on the demo page', () => {
            await context.close();
          }
        });
+
+  test('"forget me" downloads the runner\'s data, then erases it on the server and in the browser', async () => {
+    const {context, page} = await openDemo();
+    try {
+      const frame = await openWidget(page);
+      await typeAndSend(frame, 'Is a lumbar belt a good idea?');
+      const session = await frame.evaluate((key) => JSON.parse(localStorage.getItem(key)), STORAGE_KEY);
+
+      await frame.locator('#data-button').click();
+      const download = page.waitForEvent('download');
+      await frame.locator('#export-button').click();
+      const file = await (await download).path();
+      const exported = readFileSync(file, 'utf8');
+      assert.match(exported, /lumbar belt/);
+      JSON.parse(exported);
+
+      await frame.locator('#forget-button').click();
+      await frame.locator('#forget-confirm-button').click();
+      await frame.locator('#log .message.from-system', {hasText: 'erased'}).waitFor();
+      assert.equal(await frame.locator('#log .message[data-id]').count(), 0);
+      assert.equal(await frame.evaluate((key) => localStorage.getItem(key), STORAGE_KEY), null);
+      const gone = await fetch(`${server.url}/api/v1/sessions/${session.id}/messages?after=0`,
+                               {headers: {Authorization: `Bearer ${session.token}`}});
+      assert.ok(gone.status === 401 || gone.status === 404, `erased session answered ${gone.status}`);
+
+      await frame.locator('.restart-button').click();
+      await frame.locator('#log .message.from-bot').first().waitFor();
+      const fresh = await frame.evaluate((key) => JSON.parse(localStorage.getItem(key)), STORAGE_KEY);
+      assert.notEqual(fresh.id, session.id);
+    } finally {
+      await context.close();
+    }
+  });
 
   test('works with the keyboard alone', async () => {
     const {context, page} = await openDemo();

@@ -1,289 +1,225 @@
-// The chat page inside the widget's iframe (served at /chat from coachbot's own origin, under a strict CSP).
-// Plain JavaScript, no build step. Message text only ever reaches the DOM through text nodes.
+// The chat page in the widget's iframe (/chat, our own origin, strict CSP). Plain JavaScript, no build step.
+// Message text reaches the DOM only as text nodes; links only for http, https and mailto.
 'use strict';
-
-(function () {
+(() => {
   const API = '/api/v1';
-  const STORAGE_KEY = 'coachbot.session.v1';
-  const DEFAULT_TITLE = 'Chat with our coaching assistant';
-  const ESCALATION_LABELS = {
-    emergency: {icon: '!', text: 'Emergency: act now'},
-    urgent: {icon: '!', text: 'Urgent: see a doctor today'},
-    see_professional: {icon: 'i', text: 'See a professional'},
+  const KEY = 'coachbot.session.v1';
+  const ALERTS = {
+    emergency: ['!', 'Emergency: act now'],
+    urgent: ['!', 'Urgent: see a doctor today'],
+    see_professional: ['i', 'See a professional'],
   };
-  const STATUS_LINES = {
+  const STATUS = {
     bot: 'Automated assistant \u00b7 a coach can join',
     waiting_for_coach: 'Waiting for a coach: they will reply right here',
     coach: 'A coach is in this chat',
   };
-  const AUTHOR_NAMES = {user: 'You', bot: 'Coachbot', coach: 'Coach', system: 'Notice'};
-
-  const elements = {};
-  const params = new URLSearchParams(window.location.search);
+  const NAMES = {user: 'You', bot: 'Coachbot', coach: 'Coach', system: 'Notice'};
+  const $ = (id) => document.getElementById(id);
+  const params = new URLSearchParams(location.search);
   const embedded = window.parent !== window;
-  const hostOrigin = embedded ? findHostOrigin() : null;
+  const host = embedded ? hostOrigin() : null;
 
-  let session = null;          // {id, token}
-  let starting = null;         // the promise of a start in progress
-  const shown = new Map();     // message id -> element; each message is shown once
-  let lastId = 0;              // highest message id seen: `after=` for catch-up
-  const outbox = [];           // runner messages not yet matched to a stored message id
-  let sendsInFlight = 0;
-  let events = null;           // the EventSource
-  let eventsBackoffMs = 30000;  // how long to long-poll before trying a refused event stream again
+  let session = null;        // {id, token}
+  let starting = null;       // promise of a start in progress
+  const shown = new Map();   // message id -> element: each message is shown once
+  let lastId = 0;            // highest id shown: `after=` for catch-up and the stream
+  const outbox = [];         // runner messages not yet matched to a stored id
+  let sending = 0;
+  let events = null;
   let polling = false;
-  let isOpen = !embedded;
+  let streamPause = 30000;   // long-poll this long before trying a refused stream again
+  let open = !embedded;
   let unread = 0;
-  let alertAction = null;
+  let retry = null;          // what "Try again" does
 
-  /// Error from the API: `status` is the HTTP status, `retryAfter` seconds for 429.
   class ApiError extends Error {
-    constructor(status, code, message, retryAfter) {
-      super(message || code || ('HTTP ' + status));
-      this.status = status;
-      this.code = code;
-      this.retryAfter = retryAfter;
+    constructor(status, code, retryAfter) {
+      super(code || 'HTTP ' + status);
+      Object.assign(this, {status, code, retryAfter});
     }
   }
+  class Unreachable extends Error {}
 
-  /// The network itself failed (server down, connection refused): the runner gets the retry state.
-  class UnreachableError extends Error {}
-
-  function findHostOrigin() {
-    // ancestorOrigins cannot be forged by the embedding page; the `host` parameter is the fallback for
-    // browsers without it. Either way the server's frame-ancestors decides who may embed us at all.
-    const ancestors = window.location.ancestorOrigins;
-    if (ancestors && ancestors.length > 0 && ancestors[0] !== 'null') return ancestors[0];
+  function hostOrigin() {
+    // ancestorOrigins cannot be forged by the embedding page; `host` is the fallback for browsers without it.
+    // Either way the server's frame-ancestors decides who may embed us at all.
+    const ancestors = location.ancestorOrigins;
+    if (ancestors && ancestors.length && ancestors[0] !== 'null') return ancestors[0];
     try {
-      return new URL(params.get('host') || '').origin;
-    } catch (error) {
+      return new URL(params.get('host')).origin;
+    } catch (e) {
       return null;
     }
   }
 
-  function postToHost(message) {
-    if (hostOrigin && hostOrigin !== 'null') {
-      window.parent.postMessage(Object.assign({source: 'coachbot'}, message), hostOrigin);
-    }
+  function tellHost(type, extra) {
+    if (host && host !== 'null') parent.postMessage(Object.assign({source: 'coachbot', type}, extra), host);
   }
 
   function randomId() {
-    if (window.crypto && typeof window.crypto.randomUUID === 'function') return window.crypto.randomUUID();
-    const bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+    if (crypto.randomUUID) return crypto.randomUUID();  // secure contexts only
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
   }
 
-  // ---- storage (inside our own origin; the host page cannot read it) ----
-
-  function loadStoredSession() {
+  function stored() {
     try {
-      const stored = JSON.parse(window.localStorage.getItem(STORAGE_KEY) || 'null');
-      if (stored && typeof stored.id === 'string' && typeof stored.token === 'string') return stored;
-    } catch (error) {
-      // Storage blocked or corrupt: behave as a first visit.
+      const value = JSON.parse(localStorage.getItem(KEY));
+      if (value && typeof value.id === 'string' && typeof value.token === 'string') return value;
+    } catch (e) {
+      // Storage blocked or corrupt: a first visit.
     }
     return null;
   }
 
-  function storeSession(value) {
+  function store(value) {
     try {
-      if (value) {
-        window.localStorage.setItem(STORAGE_KEY, JSON.stringify(value));
-      } else {
-        window.localStorage.removeItem(STORAGE_KEY);
-      }
-    } catch (error) {
-      // Without storage the chat still works; it just will not survive a reload.
+      if (value) localStorage.setItem(KEY, JSON.stringify(value));
+      else localStorage.removeItem(KEY);
+    } catch (e) {
+      // Without storage the chat works but does not survive a reload.
     }
   }
-
-  // ---- HTTP ----
 
   async function api(method, path, body) {
     const headers = {Accept: 'application/json'};
     if (session) headers.Authorization = 'Bearer ' + session.token;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (body) headers['Content-Type'] = 'application/json';
     let response;
     try {
-      response = await fetch(API + path, {
-        method: method,
-        headers: headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        credentials: 'omit',
-        cache: 'no-store',
-      });
-    } catch (error) {
-      throw new UnreachableError(error.message);
+      response = await fetch(API + path, {method, headers, body: body && JSON.stringify(body), cache: 'no-store'});
+    } catch (e) {
+      throw new Unreachable(e.message);
     }
-    if (response.status === 204) return null;
-    let payload = null;
-    try {
-      payload = await response.json();
-    } catch (error) {
-      payload = null;
-    }
+    if (response.status >= 502 && response.status <= 504) throw new Unreachable(response.status);
+    const payload = response.status === 204 ? null : await response.json().catch(() => null);
     if (!response.ok) {
-      const detail = (payload && payload.error) || {};
-      const retryAfter = Number(response.headers.get('Retry-After')) || 0;
-      if (response.status >= 502 && response.status <= 504) throw new UnreachableError('HTTP ' + response.status);
-      throw new ApiError(response.status, detail.code, detail.message, retryAfter);
+      throw new ApiError(response.status, payload && payload.error && payload.error.code,
+                         Number(response.headers.get('Retry-After')) || 0);
     }
     return payload;
   }
 
-  function sessionPath(suffix) {
-    return '/sessions/' + encodeURIComponent(session.id) + suffix;
-  }
-
-  function isSessionGone(error) {
-    return error instanceof ApiError && (error.status === 401 || error.status === 404);
-  }
-
-  // ---- session lifecycle ----
+  const path = (suffix) => '/sessions/' + encodeURIComponent(session.id) + suffix;
+  const gone = (error) => error instanceof ApiError && (error.status === 401 || error.status === 404);
 
   function start() {
-    if (!starting) {
-      starting = startSession().finally(() => {
-        starting = null;
-      });
-    }
+    if (!starting) starting = begin().finally(() => (starting = null));
     return starting;
   }
 
-  async function startSession() {
+  async function begin() {
     hideAlert();
     try {
-      if (!session) session = loadStoredSession();
+      session = session || stored();
       if (session) {
         try {
           await catchUp();
         } catch (error) {
-          if (!isSessionGone(error)) throw error;
+          if (!gone(error)) throw error;
           forgetLocally();
-          addNotice('Your earlier conversation is no longer available, so here is a fresh one.');
+          notice('Your earlier conversation is no longer available, so here is a fresh one.');
         }
       }
       if (!session) {
         const created = await api('POST', '/sessions', {});
         session = {id: String(created.session_id), token: String(created.token)};
-        storeSession(session);
+        store(session);
         await catchUp();
       }
-      connectEvents();
+      connect();
       return true;
     } catch (error) {
-      showFailure(error, start);
+      fail(error, start);
       return false;
     }
   }
 
-  /// Fetches every stored message after the last one shown (the transcript on reload, gaps after a drop).
+  /// Every stored message after the newest shown: the transcript on reload, and gaps after a dropped stream.
   async function catchUp() {
     for (let page = 0; page < 100; ++page) {
-      const result = await api('GET', sessionPath('/messages?after=' + lastId));
-      const messages = (result && result.messages) || [];
-      if (result && result.status) setStatus(result.status);
+      const result = await api('GET', path('/messages?after=' + lastId));
       const before = lastId;
-      messages.forEach((message) => addMessage(message, {live: false}));
-      if (messages.length === 0 || lastId === before) break;
+      result.messages.forEach((message) => add(message, false));
+      setStatus(result.status);
+      if (!result.has_more || lastId === before) break;
     }
-    refreshQuickReplies();
+    quickReplies();
   }
 
-  function connectEvents() {
-    if (!session || typeof window.EventSource !== 'function') return;
+  function connect() {
+    if (!session) return;
     if (events) events.close();
-    // `after` starts the stream past what is shown; on reconnects EventSource's Last-Event-ID takes over.
-    const url = API + sessionPath('/events?token=' + encodeURIComponent(session.token) + '&after=' + lastId);
-    const source = new EventSource(url);
+    if (!window.EventSource) return poll();
+    // `after` starts past what is shown; on reconnects EventSource sends Last-Event-ID itself.
+    const source = new EventSource(
+        API + path('/events?token=' + encodeURIComponent(session.token) + '&after=' + lastId));
     events = source;
     source.addEventListener('message', (event) => {
       let message;
       try {
         message = JSON.parse(event.data);
-      } catch (error) {
+      } catch (e) {
         return;
       }
-      addMessage(message, {live: true});
+      add(message, true);
       if (message.status) setStatus(message.status);
-      refreshQuickReplies();
+      quickReplies();
     });
     source.addEventListener('open', () => {
-      eventsBackoffMs = 30000;
-      if (alertAction === recover && outbox.every((entry) => !entry.failed)) hideAlert();
+      streamPause = 30000;
+      if (retry === recover && !outbox.some((entry) => entry.failed)) hideAlert();
     });
     source.addEventListener('error', () => {
       if (source !== events) return;
-      // EventSource reconnects by itself (sending Last-Event-ID) unless the server refused the stream.
-      // A catch-up request tells the two apart from "the server is gone" and fills any gap meanwhile.
+      // A catch-up tells "the server refused the stream" (closed: long-poll instead) from "the server is
+      // gone" (the retry state), and fills any gap meanwhile.
       const closed = source.readyState === EventSource.CLOSED;
       if (closed) events = null;
-      catchUp().then(
-          () => {
-            if (closed) pollForMessages();
-          },
-          (error) => {
-            if (isSessionGone(error)) {
-              sessionGone();
-            } else {
-              showFailure(error, recover);
-            }
-          });
+      catchUp().then(() => closed && poll(), (error) => (gone(error) ? restartFresh() : fail(error, recover)));
     });
   }
 
-  /// The server may refuse a stream (all stream slots busy, or a proxy that buffers): long-poll the transcript
-  /// instead, and try a stream again after a while.
-  async function pollForMessages() {
+  async function poll() {
     if (polling) return;
     polling = true;
-    const retryStreamAt = Date.now() + eventsBackoffMs;
-    eventsBackoffMs = Math.min(eventsBackoffMs * 2, 300000);
+    const until = Date.now() + streamPause;
+    streamPause = Math.min(streamPause * 2, 300000);
     try {
-      while (session && !events && Date.now() < retryStreamAt) {
-        const result = await api('GET', sessionPath('/messages?after=' + lastId + '&wait=25'));
-        ((result && result.messages) || []).forEach((message) => addMessage(message, {live: true}));
-        if (result && result.status) setStatus(result.status);
-        refreshQuickReplies();
+      while (session && !events && Date.now() < until) {
+        const result = await api('GET', path('/messages?after=' + lastId + '&wait=25'));
+        result.messages.forEach((message) => add(message, true));
+        setStatus(result.status);
+        quickReplies();
       }
     } catch (error) {
       polling = false;
-      if (isSessionGone(error)) sessionGone();
-      else showFailure(error, recover);
-      return;
+      return gone(error) ? restartFresh() : fail(error, recover);
     }
     polling = false;
-    if (session && !events) connectEvents();
+    if (session && !events) connect();
   }
 
-  /// The retry button: catch up, resend what failed, reopen the event stream.
+  /// "Try again": catch up, resend what failed, reopen the stream.
   async function recover() {
     hideAlert();
-    if (!session) {
-      await start();
-      return;
-    }
+    if (!session) return start();
     try {
       await catchUp();
     } catch (error) {
-      if (isSessionGone(error)) {
-        sessionGone();
-      } else {
-        showFailure(error, recover);
-      }
-      return;
+      return gone(error) ? restartFresh() : fail(error, recover);
     }
-    if ((!events || events.readyState === EventSource.CLOSED) && !polling) connectEvents();
+    if (!polling && (!events || events.readyState === EventSource.CLOSED)) connect();
     outbox.filter((entry) => entry.failed).forEach(deliver);
   }
 
-  function sessionGone() {
+  /// The stored session is gone (401/404): start over, keeping any unsent text in the input.
+  function restartFresh() {
     const unsent = outbox.filter((entry) => !entry.delivered).map((entry) => entry.text);
     forgetLocally();
-    clearTranscript();
-    addNotice('Your earlier conversation is no longer available, so here is a fresh one.');
-    if (unsent.length > 0 && !elements.input.value) elements.input.value = unsent.join('\n');
+    clearLog();
+    notice('Your earlier conversation is no longer available, so here is a fresh one.');
+    if (unsent.length && !$('message-input').value) $('message-input').value = unsent.join('\n');
     start();
   }
 
@@ -291,489 +227,347 @@
     if (events) events.close();
     events = null;
     session = null;
-    storeSession(null);
+    store(null);
   }
 
-  function clearTranscript() {
+  function clearLog() {
     shown.clear();
     outbox.length = 0;
     lastId = 0;
-    elements.log.textContent = '';
-    refreshQuickReplies();
+    $('log').textContent = '';
+    quickReplies();
     setStatus('bot');
   }
 
-  // ---- sending ----
-
   function send(text, label) {
-    if (!text || !text.trim()) return;
-    const entry = {
-      clientMessageId: randomId(),
-      text: text,
-      element: renderMessage({author: 'user', text: label || text, kind: 'normal'}),
-      order: Infinity,
-      id: null,
-      delivered: false,
-      failed: false,
-    };
+    if (!text.trim()) return;
+    const element = render({author: 'user', text: label || text, kind: 'normal'});
+    const entry = {id: randomId(), text, element, stored: null, delivered: false, failed: false};
     outbox.push(entry);
-    placeElement(entry.element, entry.order);
-    scrollToEnd();
-    refreshQuickReplies();
+    place(element, Infinity);
+    quickReplies();
     deliver(entry);
   }
 
   async function deliver(entry) {
     entry.failed = false;
-    entry.element.classList.add('pending');
     entry.element.classList.remove('failed');
-    sendsInFlight += 1;
-    updateTyping();
+    entry.element.classList.add('pending');
+    sending += 1;
+    typing();
     try {
-      if (!session && !(await start())) throw new UnreachableError('no session');
-      const result = await api('POST', sessionPath('/messages'),
-                               {text: entry.text, client_message_id: entry.clientMessageId});
+      if (!session && !(await start())) throw new Unreachable();
+      const result = await api('POST', path('/messages'), {text: entry.text, client_message_id: entry.id});
       entry.delivered = true;
       entry.element.classList.remove('pending');
-      const replies = (result && result.replies) || [];
-      if (entry.id === null) {
-        // The runner's message was stored just before its replies; place it there until its id arrives.
-        const firstReply = replies.reduce((min, reply) => Math.min(min, Number(reply.id)), Infinity);
-        entry.order = Number.isFinite(firstReply) ? firstReply - 0.5 : lastId + 0.5;
-        placeElement(entry.element, entry.order);
+      if (entry.stored === null) {
+        // Stored just before its replies: sit there until the stream tells its id.
+        const first = Math.min(...result.replies.map((reply) => Number(reply.id)));
+        place(entry.element, Number.isFinite(first) ? first - 0.5 : lastId + 0.5);
       }
-      replies.forEach((reply) => addMessage(Object.assign({author: 'bot'}, reply), {live: true}));
-      if (result && result.status) setStatus(result.status);
-      if (alertAction === recover && outbox.every((other) => !other.failed)) hideAlert();
+      result.replies.forEach((reply) => add(Object.assign({author: 'bot'}, reply), true));
+      setStatus(result.status);
+      if (retry === recover && !outbox.some((other) => other.failed)) hideAlert();
     } catch (error) {
-      if (isSessionGone(error)) {
-        entry.delivered = false;
-        sessionGone();
-        return;
-      }
+      if (gone(error)) return restartFresh();
       entry.failed = true;
       entry.element.classList.remove('pending');
       entry.element.classList.add('failed');
-      showFailure(error, recover);
+      fail(error, recover);
     } finally {
-      sendsInFlight -= 1;
-      updateTyping();
-      refreshQuickReplies();
-      scrollToEnd();
+      sending -= 1;
+      typing();
+      quickReplies();
     }
   }
 
-  // ---- rendering ----
-
-  /// Adds a stored message unless it is already shown (POST replies, the transcript and SSE overlap).
-  function addMessage(message, options) {
+  /// Shows a stored message unless it is shown already (POST replies, transcript and stream overlap).
+  function add(message, live) {
     const id = Number(message.id);
     if (!Number.isFinite(id) || shown.has(id)) return;
     lastId = Math.max(lastId, id);
-    const author = AUTHOR_NAMES[message.author] ? message.author : 'bot';
-    if (author === 'user') {
-      const mine = outbox.find((entry) => entry.id === null && entry.text === message.text);
-      if (mine) {
-        mine.id = id;
-        mine.order = id;
-        mine.delivered = true;
-        mine.element.classList.remove('pending', 'failed');
-        mine.element.dataset.id = String(id);
-        shown.set(id, mine.element);
-        placeElement(mine.element, id);
-        outbox.splice(outbox.indexOf(mine), 1);
-        return;
-      }
+    const author = NAMES[message.author] ? message.author : 'bot';
+    const text = String(message.text || '');
+    const mine = author === 'user' && outbox.find((entry) => entry.stored === null && entry.text === text);
+    let element;
+    if (mine) {
+      mine.stored = id;
+      outbox.splice(outbox.indexOf(mine), 1);
+      element = mine.element;
+      element.classList.remove('pending', 'failed');
+    } else {
+      const record = {id, author, text, kind: String(message.kind || 'normal'),
+                      replies: Array.isArray(message.quick_replies) ? message.quick_replies : []};
+      if (author === 'user') record.text = labelFor(id, text);
+      element = render(record);
+      element.record = record;
     }
-    const record = {
-      id: id,
-      author: author,
-      text: typeof message.text === 'string' ? message.text : '',
-      kind: typeof message.kind === 'string' ? message.kind : 'normal',
-      quick_replies: Array.isArray(message.quick_replies) ? message.quick_replies : [],
-    };
-    if (author === 'user') record.text = labelForAnswer(id, record.text);
-    const element = renderMessage(record);
-    element.dataset.id = String(id);
-    element.coachbotRecord = record;
+    element.dataset.id = id;
     shown.set(id, element);
-    placeElement(element, id);
-    scrollToEnd();
-    if (options.live && author !== 'user' && !isOpen) {
-      unread += 1;
-      postToHost({type: 'unread', count: unread});
-    }
+    place(element, id);
+    if (live && author !== 'user' && !open) tellHost('unread', {count: ++unread});
   }
 
-  /// A quick reply is stored as its value; on replay show the label the runner clicked.
-  function labelForAnswer(id, text) {
+  /// A quick reply is stored as its value; a replay shows the label the runner clicked.
+  function labelFor(id, text) {
     let previous = null;
-    shown.forEach((element, otherId) => {
-      if (otherId < id && element.coachbotRecord && element.coachbotRecord.author !== 'user' &&
-          (!previous || otherId > previous.id)) {
-        previous = element.coachbotRecord;
-      }
+    shown.forEach((element, other) => {
+      const record = element.record;
+      if (other < id && record && record.author !== 'user' && (!previous || other > previous.id)) previous = record;
     });
-    if (!previous) return text;
-    const match = previous.quick_replies.find((reply) => reply && reply.value === text);
-    return match && typeof match.label === 'string' ? match.label : text;
+    const match = previous && previous.replies.find((reply) => reply && reply.value === text);
+    return match ? String(match.label) : text;
   }
 
-  function renderMessage(record) {
+  function render(record) {
     const element = document.createElement('div');
-    element.className = 'message from-' + record.author + ' kind-' + safeClass(record.kind);
+    const kind = /^[a-z_]{1,32}$/.test(record.kind) ? record.kind : 'normal';
+    element.className = 'message from-' + record.author + ' kind-' + kind;
     element.dataset.author = record.author;
-    element.dataset.kind = record.kind;
-    const escalation = ESCALATION_LABELS[record.kind];
-    if (escalation && record.author !== 'user') {
-      if (record.kind === 'emergency') element.setAttribute('role', 'alert');
-      const label = document.createElement('div');
-      label.className = 'escalation-label';
+    element.dataset.kind = kind;
+    const alert = record.author !== 'user' && ALERTS[kind];
+    const label = document.createElement(alert ? 'div' : 'span');
+    if (alert) {
+      if (kind === 'emergency') element.setAttribute('role', 'alert');
       const icon = document.createElement('span');
       icon.className = 'escalation-icon';
       icon.setAttribute('aria-hidden', 'true');
-      icon.textContent = escalation.icon;
-      label.append(icon, document.createTextNode(escalation.text));
-      element.append(label);
+      icon.textContent = alert[0];
+      label.className = 'escalation-label';
+      label.append(icon, alert[1]);
     } else if (record.author === 'coach' || record.author === 'system') {
-      const author = document.createElement('span');
-      author.className = 'message-author';
-      author.textContent = AUTHOR_NAMES[record.author];
-      element.append(author);
+      label.className = 'message-author';
+      label.textContent = NAMES[record.author];
     } else {
-      const author = document.createElement('span');
-      author.className = 'visually-hidden';
-      author.textContent = AUTHOR_NAMES[record.author] + ': ';
-      element.append(author);
+      label.className = 'visually-hidden';
+      label.textContent = NAMES[record.author] + ': ';
     }
     const body = document.createElement('span');
     body.className = 'message-text';
-    appendLinkified(body, record.text);
-    element.append(body);
+    linkify(body, record.text);
+    element.append(label, body);
     return element;
   }
 
-  function safeClass(kind) {
-    return /^[a-z_]{1,32}$/.test(kind) ? kind : 'normal';
-  }
-
-  const LINK_PATTERN = /\b(?:https?:\/\/|mailto:)[^\s<>"'`]+/gi;
-
-  /// Text as text nodes; only http, https and mailto links become anchors.
-  function appendLinkified(parent, text) {
-    let position = 0;
-    for (const match of text.matchAll(LINK_PATTERN)) {
+  /// Text as text nodes (append(string) never parses HTML); only http, https and mailto become links.
+  function linkify(parent, text) {
+    let at = 0;
+    for (const match of text.matchAll(/\b(?:https?:\/\/|mailto:)[^\s<>"'`]+/gi)) {
       const candidate = match[0].replace(/[).,;:!?\]}]+$/, '');
-      const href = safeHref(candidate);
-      if (!href) continue;
-      parent.append(document.createTextNode(text.slice(position, match.index)));
+      let url;
+      try {
+        url = new URL(candidate);
+      } catch (e) {
+        continue;
+      }
+      if (!['http:', 'https:', 'mailto:'].includes(url.protocol)) continue;
       const link = document.createElement('a');
-      link.href = href;
-      link.target = '_blank';
-      link.rel = 'noopener noreferrer nofollow';
+      Object.assign(link, {href: url.href, target: '_blank', rel: 'noopener noreferrer nofollow'});
       link.textContent = candidate;
-      parent.append(link);
-      position = match.index + candidate.length;
+      parent.append(text.slice(at, match.index), link);
+      at = match.index + candidate.length;
     }
-    parent.append(document.createTextNode(text.slice(position)));
+    parent.append(text.slice(at));
   }
 
-  function safeHref(candidate) {
-    try {
-      const url = new URL(candidate);
-      if (url.protocol === 'http:' || url.protocol === 'https:' || url.protocol === 'mailto:') return url.href;
-    } catch (error) {
-      // Not a URL after all: it stays text.
-    }
-    return null;
+  /// Keeps the log in id order; messages still on their way sort last.
+  function place(element, order) {
+    element.order = order;
+    const log = $('log');
+    const before = Array.from(log.children).find((child) => child !== element && !(child.order <= order));
+    if (element.parentNode !== log || element.nextSibling !== (before || null)) log.insertBefore(element, before);
+    log.scrollTop = log.scrollHeight;
   }
 
-  /// Keeps the log in message-id order; runner messages still on their way sort last.
-  function placeElement(element, order) {
-    element.coachbotOrder = order;
-    const log = elements.log;
-    let before = null;
-    for (const child of log.children) {
-      if (child !== element && (child.coachbotOrder === undefined || child.coachbotOrder > order)) {
-        before = child;
-        break;
-      }
-    }
-    if (element.parentNode === log && element.nextSibling === before) return;
-    log.insertBefore(element, before);
+  function notice(text) {
+    const element = render({author: 'system', text, kind: 'system'});
+    element.order = lastId + 0.25;
+    $('log').append(element);
   }
 
-  function addNotice(text) {
-    const element = renderMessage({author: 'system', text: text, kind: 'system'});
-    element.coachbotOrder = lastId + 0.25;
-    elements.log.append(element);
-  }
-
-  /// Quick replies belong to the newest message only, and vanish while the runner's answer is on its way.
-  function refreshQuickReplies() {
-    const container = elements.quickReplies;
-    container.textContent = '';
-    let newest = null;
-    let newestId = -Infinity;
-    shown.forEach((element, id) => {
-      if (id > newestId) {
-        newestId = id;
-        newest = element.coachbotRecord || null;
-      }
-    });
-    const waiting = outbox.some((entry) => !entry.delivered);
-    if (!newest || newest.author === 'user' || waiting || newest.quick_replies.length === 0) {
-      container.hidden = true;
-      return;
-    }
-    newest.quick_replies.forEach((reply) => {
-      if (!reply || typeof reply.label !== 'string') return;
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = 'quick-reply';
-      button.textContent = reply.label;
-      const value = typeof reply.value === 'string' && reply.value ? reply.value : reply.label;
-      button.addEventListener('click', () => {
-        send(value, reply.label);
-        elements.input.focus();
+  /// Quick replies belong to the newest message, and hide while an answer is unsent.
+  function quickReplies() {
+    const box = $('quick-replies');
+    box.textContent = '';
+    const newest = shown.get(Math.max(...shown.keys()));
+    const record = newest && newest.record;
+    if (record && record.author !== 'user' && !outbox.some((entry) => !entry.delivered)) {
+      record.replies.forEach((reply) => {
+        if (!reply || typeof reply.label !== 'string') return;
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'quick-reply';
+        button.textContent = reply.label;
+        button.addEventListener('click', () => {
+          send(typeof reply.value === 'string' && reply.value ? reply.value : reply.label, reply.label);
+          $('message-input').focus();
+        });
+        box.append(button);
       });
-      container.append(button);
-    });
-    container.hidden = container.children.length === 0;
+    }
+    box.hidden = !box.children.length;
   }
 
-  function updateTyping() {
-    elements.typing.hidden = sendsInFlight === 0;
-    if (sendsInFlight > 0) scrollToEnd();
+  function typing() {
+    $('typing').hidden = sending === 0;
+    $('log').scrollTop = $('log').scrollHeight;
   }
 
   function setStatus(status) {
-    elements.status.textContent = STATUS_LINES[status] || STATUS_LINES.bot;
-    elements.chat.dataset.status = STATUS_LINES[status] ? status : 'bot';
+    $('chat-status').textContent = STATUS[status] || STATUS.bot;
   }
 
-  function scrollToEnd() {
-    elements.log.scrollTop = elements.log.scrollHeight;
-  }
-
-  // ---- the unreachable / error state ----
-
-  function showFailure(error, action) {
-    let text;
-    if (error instanceof ApiError && error.status === 429) {
-      const wait = error.retryAfter > 0 ? ' Please wait ' + error.retryAfter + ' seconds, then try again.' :
-                                          ' Please wait a moment, then try again.';
-      text = 'You are sending messages faster than we can answer.' + wait;
-    } else if (error instanceof ApiError && error.status === 413) {
-      text = 'That message is too long to send. Please shorten it.';
-    } else if (error instanceof ApiError) {
-      text = 'Something went wrong on our side (' + (error.code || error.status) + '). Please try again.';
-    } else {
-      text = 'We can\u2019t reach the chat server right now. Check your connection, then try again.';
+  function fail(error, action) {
+    let text = 'We can\u2019t reach the chat server right now. Check your connection, then try again.';
+    if (error instanceof ApiError) {
+      text = error.status === 429 ? 'You are sending messages faster than we can answer. Please wait ' +
+                                        (error.retryAfter || 'a few') + ' seconds, then try again.' :
+             error.status === 413 ? 'That message is too long to send. Please shorten it.' :
+                                    'Something went wrong on our side (' + error.message + '). Please try again.';
     }
-    elements.alertMessage.textContent = text;
-    alertAction = action;
-    elements.alert.hidden = false;
+    $('connection-message').textContent = text;
+    retry = action;
+    $('connection-alert').hidden = false;
   }
 
   function hideAlert() {
-    elements.alert.hidden = true;
-    alertAction = null;
+    $('connection-alert').hidden = true;
+    retry = null;
   }
 
-  // ---- your data: export and forget me ----
-
   async function exportData() {
-    elements.dataResult.textContent = '';
-    if (!session) {
-      elements.dataResult.textContent = 'There is no stored conversation yet.';
-      return;
-    }
+    const result = $('data-result');
+    result.textContent = '';
+    if (!session) return (result.textContent = 'There is no stored conversation yet.');
     try {
-      const data = await api('GET', sessionPath('/export'));
-      const blob = new Blob([JSON.stringify(data, null, 2)], {type: 'application/json'});
-      const url = URL.createObjectURL(blob);
+      const data = await api('GET', path('/export'));
       const link = document.createElement('a');
-      link.href = url;
+      link.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], {type: 'application/json'}));
       link.download = 'coachbot-conversation-' + new Date().toISOString().slice(0, 10) + '.json';
       document.body.append(link);
       link.click();
       link.remove();
-      window.setTimeout(() => URL.revokeObjectURL(url), 60000);
-      elements.dataResult.textContent = 'Your data was downloaded as a JSON file.';
+      setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+      result.textContent = 'Your data was downloaded as a JSON file.';
     } catch (error) {
-      elements.dataResult.textContent = isSessionGone(error) ? 'This conversation no longer exists.' :
-                                                               'The download failed. Please try again.';
+      result.textContent = gone(error) ? 'This conversation no longer exists.' : 'The download failed. Try again.';
     }
   }
 
   async function forgetMe() {
-    elements.forgetConfirm.hidden = true;
-    elements.dataResult.textContent = '';
+    $('forget-confirm').hidden = true;
     if (session) {
       try {
-        await api('DELETE', sessionPath(''));
+        await api('DELETE', path(''));
       } catch (error) {
-        if (!isSessionGone(error)) {
-          elements.dataResult.textContent = 'We could not erase it just now. Please try again.';
-          return;
-        }
+        if (!gone(error)) return ($('data-result').textContent = 'We could not erase it just now. Try again.');
       }
     }
     forgetLocally();
-    clearTranscript();
-    addNotice('Your conversation was erased from our server and from this browser.');
-    const restart = document.createElement('button');
-    restart.type = 'button';
-    restart.className = 'restart-button';
-    restart.textContent = 'Start a new conversation';
-    restart.addEventListener('click', () => {
-      clearTranscript();
-      start().then(() => elements.input.focus());
+    clearLog();
+    notice('Your conversation was erased from our server and from this browser.');
+    const again = document.createElement('button');
+    again.type = 'button';
+    again.className = 'restart-button';
+    again.textContent = 'Start a new conversation';
+    again.addEventListener('click', () => {
+      clearLog();
+      start().then(() => $('message-input').focus());
     });
-    elements.log.append(restart);
-    elements.dataResult.textContent = 'Erased.';
-    toggleDataPanel(false);
-    restart.focus();
+    $('log').append(again);
+    panel(false);
+    again.focus();
   }
 
-  function toggleDataPanel(open) {
-    elements.dataPanel.hidden = !open;
-    elements.dataButton.setAttribute('aria-expanded', open ? 'true' : 'false');
-    if (!open) elements.forgetConfirm.hidden = true;
+  function panel(show) {
+    $('data-panel').hidden = !show;
+    $('data-button').setAttribute('aria-expanded', String(show));
+    $('forget-confirm').hidden = true;
+    $('data-result').textContent = '';
   }
-
-  // ---- open / close (the loader on the host page owns the launcher) ----
 
   function opened() {
-    isOpen = true;
+    open = true;
     unread = 0;
-    postToHost({type: 'unread', count: 0});
-    if (!session && !starting) start();
-    elements.input.focus();
+    tellHost('unread', {count: 0});
+    if (!session) start();
+    $('message-input').focus();
   }
 
-  function requestClose() {
-    if (embedded) postToHost({type: 'close'});
-  }
-
-  function applyTheme() {
-    const title = (params.get('title') || '').trim().slice(0, 80) || DEFAULT_TITLE;
-    elements.title.textContent = title;
-    document.title = title;
+  function theme() {
+    const title = (params.get('title') || '').trim().slice(0, 80);
+    if (title) $('chat-title').textContent = document.title = title;
     const accent = params.get('accent') || '';
-    if (/^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i.test(accent)) {
-      const root = document.documentElement.style;
-      root.setProperty('--accent', accent);
-      root.setProperty('--accent-contrast', isLight(accent) ? '#111111' : '#ffffff');
+    if (/^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(accent)) {
+      const hex = accent.length === 4 ? accent.replace(/[0-9a-f]/gi, '$&$&') : accent;
+      const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+      document.documentElement.style.setProperty('--accent', accent);
+      // Dark text on light brand colours keeps the header readable.
+      if (0.299 * r + 0.587 * g + 0.114 * b > 170) document.documentElement.style.setProperty('--on-accent', '#111');
     }
-    if (!embedded) elements.closeButton.hidden = true;
-  }
-
-  function isLight(hex) {
-    const full = hex.length === 4 ? '#' + hex[1] + hex[1] + hex[2] + hex[2] + hex[3] + hex[3] : hex;
-    const channel = (offset) => {
-      const value = parseInt(full.slice(offset, offset + 2), 16) / 255;
-      return value <= 0.03928 ? value / 12.92 : Math.pow((value + 0.055) / 1.055, 2.4);
-    };
-    const luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
-    return luminance > 0.4;
+    if (!embedded) $('close-button').hidden = true;
   }
 
   function bind() {
-    const byId = (id) => document.getElementById(id);
-    Object.assign(elements, {
-      chat: byId('chat'),
-      title: byId('chat-title'),
-      status: byId('chat-status'),
-      log: byId('log'),
-      typing: byId('typing'),
-      quickReplies: byId('quick-replies'),
-      composer: byId('composer'),
-      input: byId('message-input'),
-      alert: byId('connection-alert'),
-      alertMessage: byId('connection-message'),
-      retryButton: byId('retry-button'),
-      closeButton: byId('close-button'),
-      dataButton: byId('data-button'),
-      dataPanel: byId('data-panel'),
-      dataResult: byId('data-result'),
-      exportButton: byId('export-button'),
-      forgetButton: byId('forget-button'),
-      forgetConfirm: byId('forget-confirm'),
-      forgetConfirmButton: byId('forget-confirm-button'),
-      forgetCancelButton: byId('forget-cancel-button'),
-    });
-
-    elements.composer.addEventListener('submit', (event) => {
+    const input = $('message-input');
+    const on = (id, handler) => $(id).addEventListener('click', handler);
+    $('composer').addEventListener('submit', (event) => {
       event.preventDefault();
-      const text = elements.input.value;
-      if (!text.trim()) return;
-      elements.input.value = '';
-      resizeInput();
+      const text = input.value;
+      input.value = '';
+      input.style.height = '';
       send(text);
     });
-    elements.input.addEventListener('keydown', (event) => {
+    input.addEventListener('keydown', (event) => {
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
-        elements.composer.requestSubmit();
+        $('composer').requestSubmit();
       }
     });
-    elements.input.addEventListener('input', resizeInput);
-    elements.retryButton.addEventListener('click', () => {
-      const action = alertAction || recover;
-      hideAlert();
-      action();
+    input.addEventListener('input', () => {
+      input.style.height = 'auto';
+      input.style.height = Math.min(input.scrollHeight + 2, 140) + 'px';
     });
-    elements.closeButton.addEventListener('click', requestClose);
-    elements.dataButton.addEventListener('click', () => toggleDataPanel(elements.dataPanel.hidden));
-    elements.exportButton.addEventListener('click', exportData);
-    elements.forgetButton.addEventListener('click', () => {
-      elements.forgetConfirm.hidden = false;
-      elements.forgetConfirmButton.focus();
+    on('retry-button', () => (retry || recover)());
+    on('close-button', () => tellHost('close'));
+    on('data-button', () => panel($('data-panel').hidden));
+    on('export-button', exportData);
+    on('forget-button', () => {
+      $('forget-confirm').hidden = false;
+      $('forget-confirm-button').focus();
     });
-    elements.forgetCancelButton.addEventListener('click', () => {
-      elements.forgetConfirm.hidden = true;
-      elements.forgetButton.focus();
+    on('forget-cancel-button', () => {
+      $('forget-confirm').hidden = true;
+      $('forget-button').focus();
     });
-    elements.forgetConfirmButton.addEventListener('click', forgetMe);
+    on('forget-confirm-button', forgetMe);
     document.addEventListener('keydown', (event) => {
       if (event.key !== 'Escape') return;
-      if (!elements.dataPanel.hidden) {
-        toggleDataPanel(false);
-        elements.dataButton.focus();
-      } else {
-        requestClose();
-      }
+      if ($('data-panel').hidden) return tellHost('close');
+      panel(false);
+      $('data-button').focus();
     });
-    window.addEventListener('message', (event) => {
-      if (!embedded || event.source !== window.parent || event.origin !== hostOrigin) return;
+    addEventListener('message', (event) => {
+      // Only the page that embeds us, from its own origin, may open or close the chat.
       const data = event.data;
-      if (!data || data.source !== 'coachbot-host') return;
+      if (!embedded || event.source !== parent || event.origin !== host || !data || data.source !== 'coachbot-host') {
+        return;
+      }
       if (data.type === 'open') opened();
-      if (data.type === 'close') isOpen = false;
+      if (data.type === 'close') open = false;
     });
-  }
-
-  function resizeInput() {
-    const input = elements.input;
-    input.style.height = 'auto';
-    input.style.height = Math.min(input.scrollHeight + 2, 140) + 'px';
   }
 
   function init() {
     bind();
-    applyTheme();
+    theme();
     setStatus('bot');
-    // A returning runner's conversation connects at once, so that a coach's reply raises the unread badge
-    // while the panel is closed; a first visit creates nothing until the runner opens the chat.
-    if (!embedded || loadStoredSession()) start();
-    postToHost({type: 'ready'});
+    // A returning runner connects at once, so a coach's reply raises the unread badge while the chat is closed;
+    // a first visit creates nothing until the runner opens the chat.
+    if (!embedded || stored()) start();
+    tellHost('ready');
   }
 
-  if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', init);
-  } else {
-    init();
-  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
 })();
