@@ -331,7 +331,10 @@ bool RedFlagDetector::Rules::IsNegated(const Message& message, Span clause, Span
     pos = negation.size() > 0 ? last_negation_end : last_negation_end + 1;
   }
   if (last_negation_end != std::string::npos) {
-    const std::string between = window.substr(last_negation_end);
+    // The first word of the symptom takes part: "no fever and my legs are numb" breaks the scope at "and my".
+    const std::size_t first_word_end = FirstWordsEnd(text, match.begin, match.end, 1);
+    const std::string between =
+        window.substr(last_negation_end) + text.substr(match.begin, first_word_end - match.begin);
     if (!RE2::PartialMatch(between, *scope_break)) return true;
   }
   // "bladder is fine", "koi numbness nahi hai": the negation comes after the symptom.
