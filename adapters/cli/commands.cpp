@@ -5,6 +5,7 @@ namespace coach::adapters::cli {
 void RegisterCommands(CLI::App& app) {
   AddChatCommand(app);
   AddTriageCommand(app);
+  AddServeCommand(app);
 }
 
 }  // namespace coach::adapters::cli

@@ -10,5 +10,6 @@ void RegisterCommands(CLI::App& app);
 // One per command file; RegisterCommands calls them in the order `--help` lists them.
 void AddChatCommand(CLI::App& app);
 void AddTriageCommand(CLI::App& app);
+void AddServeCommand(CLI::App& app);  // adapters/web/serve_command.cpp
 
 }  // namespace coach::adapters::cli
