@@ -568,7 +568,10 @@ TriageDecision RedFlagDetector::Assess(std::string_view raw_message) const {
   };
   std::vector<Score> scores;
   const re2::StringPiece input(message.text);
-  for (const Span& clause : message.clauses) {
+  for (std::size_t index = 0; index < message.clauses.size(); ++index) {
+    // "what is the 3/10 rule?" quotes a score without reporting one.
+    if (message.general_question[index]) continue;
+    const Span& clause = message.clauses[index];
     for (const auto& pattern : rules_->score_patterns) {
       re2::StringPiece groups[2];
       for (std::size_t pos = clause.begin; pos < clause.end;) {
