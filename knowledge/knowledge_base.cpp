@@ -40,6 +40,11 @@ std::string Excerpt(const std::string& body, const std::string& summary) {
     }
     break;
   }
+  // A lead-in such as "Why we are cautious:" without the list it introduces reads as cut off.
+  while (!excerpt.empty() && excerpt.back() == ':') {
+    const auto previous = excerpt.rfind("\n\n");
+    excerpt.erase(previous == std::string::npos ? 0 : previous);
+  }
   return excerpt;
 }
 

@@ -5,6 +5,8 @@ namespace coach::adapters::cli {
 void RegisterCommands(CLI::App& app) {
   AddChatCommand(app);
   AddTriageCommand(app);
+  AddIndexCommand(app);
+  AddAskCommand(app);
   AddServeCommand(app);
 }
 

@@ -10,6 +10,8 @@ void RegisterCommands(CLI::App& app);
 // One per command file; RegisterCommands calls them in the order `--help` lists them.
 void AddChatCommand(CLI::App& app);
 void AddTriageCommand(CLI::App& app);
+void AddIndexCommand(CLI::App& app);  // adapters/cli/knowledge_commands.cpp
+void AddAskCommand(CLI::App& app);    // adapters/cli/knowledge_commands.cpp
 void AddServeCommand(CLI::App& app);  // adapters/web/serve_command.cpp
 
 }  // namespace coach::adapters::cli
