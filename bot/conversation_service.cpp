@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <iterator>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
@@ -169,32 +170,32 @@ InboundResult ConversationService::StartConversation(const std::string& channel,
 InboundResult ConversationService::StartConversation(const std::string& channel, const std::string& external_id,
                                                      const std::string& access_token_hash) {
   auto guard = impl_->locks.Lock(LockKey(channel, external_id));
+  if (auto existing = impl_->store.FindConversation(channel, external_id)) {
+    InboundResult result{existing->id, 0, {}, existing->status, true, existing->state_key, existing->triage_level};
+    for (auto& message : impl_->store.MessagesAfter(existing->id, 0, 50)) {
+      if (message.author == Author::user || message.in_reply_to) break;
+      result.replies.push_back(std::move(message));
+    }
+    return result;
+  }
+  dialog::TriageConversation conversation(impl_->dialog);
+  const auto greeting = conversation.Greet();
+  ConversationRecord record;
+  record.channel = channel;
+  record.external_id = external_id;
+  record.access_token_hash = access_token_hash;
+  Impl::TakeState(record, conversation);
   InboundResult result;
   impl_->store.InTransaction([&] {
-    if (auto existing = impl_->store.FindConversation(channel, external_id)) {
-      result = InboundResult{existing->id, 0, {}, existing->status, true, existing->state_key, existing->triage_level};
-      for (auto& message : impl_->store.MessagesAfter(existing->id, 0, 50)) {
-        if (message.author == Author::user || message.in_reply_to) break;
-        result.replies.push_back(std::move(message));
-      }
-      return;
-    }
-    dialog::TriageConversation conversation(impl_->dialog);
-    const auto greeting = conversation.Greet();
-    ConversationRecord record;
-    record.channel = channel;
-    record.external_id = external_id;
-    record.access_token_hash = access_token_hash;
-    Impl::TakeState(record, conversation);
     record.id = impl_->store.SaveConversation(record);
     result.conversation_id = record.id;
     result.replies = impl_->StoreReplies(record.id, greeting.replies, std::nullopt);
-    result.status = record.status;
-    result.state_key = record.state_key;
-    result.triage_level = record.triage_level;
     impl_->store.Audit(record.id, "conversation_started", {{"channel", channel}});
   });
-  if (!result.duplicate && !result.replies.empty()) impl_->Publish(result.conversation_id, result.replies.back().id);
+  result.status = record.status;
+  result.state_key = record.state_key;
+  result.triage_level = record.triage_level;
+  if (!result.replies.empty()) impl_->Publish(result.conversation_id, result.replies.back().id);
   return result;
 }
 
@@ -212,31 +213,42 @@ InboundResult ConversationService::HandleInbound(const InboundMessage& inbound) 
   // Stored as cleaned: the transcript must be valid UTF-8 for every reader (JSON export, SSE).
   const dialog::CleanText clean = dialog::CleanRunnerText(inbound.text);
   auto guard = impl_->locks.Lock(LockKey(inbound.channel, inbound.external_id));
+
+  // Reads and the dialog run under the conversation's own lock only, so turns of different conversations compute
+  // in parallel; the store's write lock is held just for the writes below. The revision check in
+  // SaveConversation catches any writer that bypassed this lock (another process).
+  auto record = impl_->store.FindConversation(inbound.channel, inbound.external_id);
+  if (record && !inbound.client_message_id.empty()) {
+    if (auto seen = impl_->store.FindByClientMessageId(record->id, inbound.client_message_id)) {
+      return InboundResult{record->id,          seen->id, impl_->store.RepliesTo(record->id, seen->id),
+                           record->status,      true,     record->state_key,
+                           record->triage_level};
+    }
+  }
+  const bool created = !record;
+  std::optional<dialog::TriageConversation> conversation;
+  std::vector<dialog::Reply> greeting;
+  if (created) {
+    conversation.emplace(impl_->dialog);
+    greeting = conversation->Greet().replies;
+    record = ConversationRecord{};
+    record->channel = inbound.channel;
+    record->external_id = inbound.external_id;
+  } else {
+    conversation.emplace(impl_->Restore(*record));
+  }
+  const auto turn = conversation->HandleMessage(clean.text);
+  Impl::TakeState(*record, *conversation);
+
   InboundResult result;
   impl_->store.InTransaction([&] {
-    auto record = impl_->store.FindConversation(inbound.channel, inbound.external_id);
-    const bool created = !record;
-    if (record && !inbound.client_message_id.empty()) {
-      if (auto seen = impl_->store.FindByClientMessageId(record->id, inbound.client_message_id)) {
-        result = InboundResult{record->id,          seen->id, impl_->store.RepliesTo(record->id, seen->id),
-                               record->status,      true,     record->state_key,
-                               record->triage_level};
-        return;
-      }
-    }
-    std::optional<dialog::TriageConversation> conversation;
+    result = InboundResult{};
     if (created) {
-      conversation.emplace(impl_->dialog);
-      record = ConversationRecord{};
-      record->channel = inbound.channel;
-      record->external_id = inbound.external_id;
-      Impl::TakeState(*record, *conversation);
       record->id = impl_->store.SaveConversation(*record);
       impl_->store.Audit(record->id, "conversation_started", {{"channel", inbound.channel}});
     } else {
-      conversation.emplace(impl_->Restore(*record));
+      impl_->store.SaveConversation(*record);
     }
-
     MessageRecord user_line;
     user_line.conversation_id = record->id;
     user_line.author = Author::user;
@@ -246,12 +258,7 @@ InboundResult ConversationService::HandleInbound(const InboundMessage& inbound) 
     user_line.id = impl_->store.AppendMessage(user_line);
     result.conversation_id = record->id;
     result.user_message_id = user_line.id;
-
-    if (created) {
-      const auto greeting = conversation->Greet();
-      result.replies = impl_->StoreReplies(record->id, greeting.replies, user_line.id);
-    }
-    const auto turn = conversation->HandleMessage(clean.text);
+    result.replies = impl_->StoreReplies(record->id, greeting, user_line.id);
     auto replies = impl_->StoreReplies(record->id, turn.replies, user_line.id);
     std::move(replies.begin(), replies.end(), std::back_inserter(result.replies));
     impl_->StoreTurnOutcome(record->id, turn);
@@ -259,17 +266,12 @@ InboundResult ConversationService::HandleInbound(const InboundMessage& inbound) 
       impl_->store.Audit(record->id, "input_cleaned",
                          {{"truncated", clean.truncated}, {"invalid_utf8", clean.had_invalid_utf8}});
     }
-
-    Impl::TakeState(*record, *conversation);
-    impl_->store.SaveConversation(*record);
-    result.status = record->status;
-    result.state_key = record->state_key;
-    result.triage_level = record->triage_level;
   });
-  if (!result.duplicate) {
-    const auto last = result.replies.empty() ? result.user_message_id : result.replies.back().id;
-    impl_->Publish(result.conversation_id, last);
-  }
+  result.status = record->status;
+  result.state_key = record->state_key;
+  result.triage_level = record->triage_level;
+  const auto last = result.replies.empty() ? result.user_message_id : result.replies.back().id;
+  impl_->Publish(result.conversation_id, last);
   return result;
 }
 

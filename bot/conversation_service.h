@@ -35,11 +35,12 @@ struct InboundResult {
 };
 
 /// The channel-agnostic conversation service (userver's "pure logic" half; adapters are the HTTP shell).
-/// One inbound message = load conversation, red-flag detector + dialog, store user message, replies, new state
-/// and escalation in one transaction, then answer. Turns of one conversation run strictly one after another;
-/// different conversations run in parallel. An answer exists only after its transaction committed.
-/// Thread-safe. Expected outcomes are values; StoreError (infrastructure) and dialog exceptions propagate, with
-/// the turn rolled back.
+/// One inbound message = load conversation, red-flag detector + dialog (under the conversation's own lock, so
+/// different conversations compute in parallel), then user message, replies, new state, escalation and
+/// unanswered question in one write transaction, then answer. Turns of one conversation run strictly one after
+/// another. An answer exists only after its transaction committed.
+/// Thread-safe. Expected outcomes are values; StoreError (infrastructure; ConcurrentUpdateError when another
+/// process saved the conversation mid-turn, safe to retry) and dialog exceptions propagate, with nothing stored.
 class ConversationService {
  public:
   ConversationService(ConversationStore& store, const dialog::DialogDependencies& dialog);

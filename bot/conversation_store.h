@@ -46,6 +46,9 @@ struct ConversationRecord {
   std::string access_token_hash;
   std::int64_t created_at_ms = 0;  ///< 0 on insert means "now"
   std::int64_t updated_at_ms = 0;  ///< set by the store on every save
+  /// Optimistic concurrency: the revision this copy was read at; a save succeeds only if the row is still at it
+  /// (and moves it on), so a turn computed from a stale read can never overwrite a newer state.
+  std::int64_t revision = 0;
 };
 
 /// An escalation a coach must look at.
@@ -112,7 +115,8 @@ class ConversationStore {
   virtual std::optional<ConversationRecord> FindConversation(const std::string& channel,
                                                              const std::string& external_id) = 0;
   virtual std::optional<ConversationRecord> GetConversation(std::int64_t conversation_id) = 0;
-  /// Inserts (id = 0) or updates the row; returns the id.
+  /// Inserts (id = 0) or updates the row; returns the id. An update throws ConcurrentUpdateError when the row
+  /// is no longer at `conversation.revision` (another writer saved it since it was read).
   virtual std::int64_t SaveConversation(const ConversationRecord& conversation) = 0;
   /// Erases the conversation and everything that belongs to it (right to be forgotten).
   virtual void DeleteConversation(std::int64_t conversation_id) = 0;
@@ -167,6 +171,12 @@ class StoreError : public std::runtime_error {
 /// The database was written by a newer build (its schema version is above the latest this build knows):
 /// refusing to start beats silently corrupting it.
 class SchemaTooNewError : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+/// A conversation was saved from a stale read: someone else changed it in between. Retrying the turn is safe.
+class ConcurrentUpdateError : public StoreError {
  public:
   using StoreError::StoreError;
 };

@@ -95,6 +95,13 @@ CREATE INDEX escalations_live ON escalations (status, level, created_at_ms) WHER
 CREATE INDEX conversations_by_status ON conversations (status, state_key);
 )sql";
 
+// Version 4: a revision per conversation. The service runs the dialog outside the write transaction (so turns
+// of different conversations compute in parallel) and saves with "WHERE revision = <the one read>", so no writer,
+// in this process or another, can overwrite a state it did not see.
+constexpr std::string_view kVersion4 = R"sql(
+ALTER TABLE conversations ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& SchemaMigrations() {
@@ -102,6 +109,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {1, "core tables: conversations, messages, escalations, unanswered questions, audit log, coach notes", kVersion1},
       {2, "messages.in_reply_to links a turn's replies to the runner message", kVersion2},
       {3, "indexes for the escalation queue and the metrics gauges", kVersion3},
+      {4, "conversations.revision for optimistic concurrency", kVersion4},
   };
   return migrations;
 }

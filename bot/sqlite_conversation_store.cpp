@@ -27,7 +27,7 @@ nlohmann::json ParseJson(const std::string& text, const nlohmann::json& fallback
 
 constexpr const char* kConversationColumns =
     "id, channel, external_id, state_key, slots, status, triage_level, access_token_hash, created_at_ms, "
-    "updated_at_ms";
+    "updated_at_ms, revision";
 
 ConversationRecord ReadConversation(const SqliteStatement& row) {
   ConversationRecord conversation;
@@ -41,6 +41,7 @@ ConversationRecord ReadConversation(const SqliteStatement& row) {
   conversation.access_token_hash = row.Blob(7);
   conversation.created_at_ms = row.Int(8);
   conversation.updated_at_ms = row.Int(9);
+  conversation.revision = row.Int(10);
   return conversation;
 }
 
@@ -232,8 +233,8 @@ std::int64_t SqliteConversationStore::SaveConversation(const ConversationRecord&
     }
     // Channel, external id, token hash and creation time are fixed at insert: a save never rewrites identity.
     auto statement = db.Prepare(
-        "UPDATE conversations SET state_key = ?2, slots = ?3, status = ?4, triage_level = ?5, updated_at_ms = ?6 "
-        "WHERE id = ?1",
+        "UPDATE conversations SET state_key = ?2, slots = ?3, status = ?4, triage_level = ?5, updated_at_ms = ?6, "
+        "revision = revision + 1 WHERE id = ?1 AND revision = ?7",
         "update conversation");
     statement.Bind(1, conversation.id)
         .Bind(2, conversation.state_key)
@@ -241,9 +242,17 @@ std::int64_t SqliteConversationStore::SaveConversation(const ConversationRecord&
         .Bind(4, conversation.status)
         .Bind(5, conversation.triage_level)
         .Bind(6, now)
+        .Bind(7, conversation.revision)
         .Run();
     if (db.Changes() == 0) {
-      throw StoreError("update conversation: no conversation with id " + std::to_string(conversation.id));
+      auto exists = db.Prepare("SELECT revision FROM conversations WHERE id = ?1", "update conversation");
+      exists.Bind(1, conversation.id);
+      if (!exists.Step()) {
+        throw StoreError("update conversation: no conversation with id " + std::to_string(conversation.id));
+      }
+      throw ConcurrentUpdateError("update conversation " + std::to_string(conversation.id) + ": read at revision " +
+                                  std::to_string(conversation.revision) + ", but another writer saved revision " +
+                                  std::to_string(exists.Int(0)));
     }
     return conversation.id;
   });

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <ctime>
+#include <functional>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -21,9 +23,12 @@ using namespace coach::bot;
 namespace {
 
 /// Content stand-in: answers questions about shoes, knows nothing else, and fails loudly on "explode".
+/// `while_answering` runs inside Answer: tests use it to act while a turn is being computed.
 class FakeKnowledge final : public dialog::KnowledgeSource {
  public:
+  std::function<void()> while_answering;
   std::optional<dialog::KnowledgeAnswer> Answer(std::string_view question) const override {
+    if (while_answering) while_answering();
     const std::string folded = dialog::FoldForMatching(question);
     if (folded.find("explode") != std::string::npos) throw std::runtime_error("knowledge index unavailable");
     if (folded.find("shoe") != std::string::npos) {
@@ -400,6 +405,29 @@ TEST_CASE("the dialog throwing rolls the whole turn back", "[service]") {
   }
 }
 
+TEST_CASE("a writer that bypasses the service mid-turn makes the turn fail whole instead of being overwritten",
+          "[service]") {
+  Fixture fixture;
+  SqliteConversationStore store(":memory:");
+  ConversationService service(store, fixture.dependencies);
+  const auto started = service.StartConversation("web", "s");
+  // Another process (or a buggy caller without the conversation lock) saves the row while the dialog computes.
+  fixture.knowledge.while_answering = [&] {
+    auto row = *store.GetConversation(started.conversation_id);
+    row.slots["touched_by"] = "someone else";
+    store.InTransaction([&] { store.SaveConversation(row); });
+  };
+  const auto transcript_before = service.Transcript(started.conversation_id, 0);
+  CHECK_THROWS_AS(service.HandleInbound(Web("s", "which shoes are best?", "1")), ConcurrentUpdateError);
+  fixture.knowledge.while_answering = nullptr;
+  CHECK(service.FindConversation("web", "s")->slots["touched_by"] == "someone else");
+  CHECK(service.Transcript(started.conversation_id, 0).size() == transcript_before.size());
+  // The retry computes from the new state and goes through.
+  const auto retry = service.HandleInbound(Web("s", "which shoes are best?", "1"));
+  CHECK_FALSE(retry.duplicate);
+  CHECK_FALSE(retry.replies.empty());
+}
+
 TEST_CASE("invalid UTF-8, 10,000 characters and empty text are answered and stored clean", "[service]") {
   Fixture fixture;
   SqliteConversationStore store(":memory:");
@@ -566,4 +594,74 @@ TEST_CASE("access token hashes verify in constant time and only for their own se
   CHECK_FALSE(service.VerifyAccessToken("web", "with-token", ""));
   CHECK_FALSE(service.VerifyAccessToken("web", "without-token", ""));
   CHECK_FALSE(service.VerifyAccessToken("web", "nobody", hash));
+}
+
+// Figures for docs/storage.md, not a check: hidden from the default run, no timed assertion.
+// Run: build-store/tests/bot/coach_bot_tests "[measure]"
+TEST_CASE("measure: turns per second through the service on a file database", "[.][measure]") {
+  Fixture fixture;
+  const std::vector<std::string> inputs = {"pain", "no", "which shoes are best?", "hello", "no", "2"};
+  // ":memory:" isolates the dialog's and detector's share of a turn from the file's.
+  const std::vector<std::pair<std::string, Durability>> setups = {
+      {"memory", Durability::normal}, {"normal", Durability::normal}, {"full", Durability::full}};
+  for (const auto& [label, durability] : setups) {
+    for (const int threads_count : {1, 2, 8}) {
+      testing::TempDirectory directory;
+      SqliteConversationStore store(label == "memory" ? ":memory:" : directory.File("measure.db"),
+                                    {durability, std::chrono::seconds(5)});
+      ConversationService service(store, fixture.dependencies);
+      constexpr int kTurnsPerThread = 600;
+      const auto start = std::chrono::steady_clock::now();
+      const std::clock_t cpu_start = std::clock();
+      std::vector<std::thread> threads;
+      for (int t = 0; t < threads_count; ++t) {
+        threads.emplace_back([&, t] {
+          for (int i = 0; i < kTurnsPerThread; ++i) {
+            // 50 conversations per thread, visited round-robin: realistic state sizes, no single hot row.
+            const auto session = "t" + std::to_string(t) + "-c" + std::to_string(i % 50);
+            service.HandleInbound(
+                Web(session, inputs[static_cast<std::size_t>(i / 50) % inputs.size()], std::to_string(i)));
+          }
+        });
+      }
+      for (auto& thread : threads) thread.join();
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+      const double turns = static_cast<double>(threads_count * kTurnsPerThread);
+      WARN("database=" << label << " threads=" << threads_count << ": " << turns / seconds << " turns/s, "
+                       << 1e6 * cpu_seconds / turns << " us CPU per turn");
+    }
+  }
+}
+
+TEST_CASE("measure: bare store commits per second (user line + reply per transaction)", "[.][measure]") {
+  for (const auto durability : {Durability::normal, Durability::full}) {
+    testing::TempDirectory directory;
+    SqliteConversationStore store(directory.File("measure.db"), {durability, std::chrono::seconds(5)});
+    std::int64_t conversation_id = 0;
+    ConversationRecord record;
+    record.channel = "web";
+    record.external_id = "x";
+    record.state_key = "greeting";
+    store.InTransaction([&] { conversation_id = store.SaveConversation(record); });
+    constexpr int kCommits = 5000;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kCommits; ++i) {
+      store.InTransaction([&] {
+        MessageRecord line;
+        line.conversation_id = conversation_id;
+        line.text = "my back hurts";
+        line.client_message_id = std::to_string(i);
+        line.id = store.AppendMessage(line);
+        MessageRecord reply;
+        reply.conversation_id = conversation_id;
+        reply.author = Author::bot;
+        reply.text = "Where does it hurt?";
+        reply.in_reply_to = line.id;
+        store.AppendMessage(reply);
+      });
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    WARN("durability=" << ToString(durability) << ": " << kCommits / seconds << " commits/s");
+  }
 }

@@ -106,6 +106,28 @@ TEST_CASE("conversations are saved, found by channel and id, and updated", "[sto
   CHECK(reread->access_token_hash == conversation.access_token_hash);
 }
 
+TEST_CASE("a save from a stale read is refused: no writer overwrites a state it did not see", "[store]") {
+  SqliteConversationStore store(":memory:");
+  std::int64_t id = 0;
+  store.InTransaction([&] { id = store.SaveConversation(NewConversation("shared")); });
+  auto first = *store.GetConversation(id);
+  auto second = *store.GetConversation(id);
+  CHECK(first.revision == second.revision);
+
+  first.state_key = "pain_score";
+  store.InTransaction([&] { store.SaveConversation(first); });
+  CHECK(store.GetConversation(id)->revision == first.revision + 1);
+
+  second.state_key = "plan";
+  CHECK_THROWS_AS(store.InTransaction([&] { store.SaveConversation(second); }), ConcurrentUpdateError);
+  CHECK(store.GetConversation(id)->state_key == "pain_score");
+  // Re-read, then save: fine.
+  auto fresh = *store.GetConversation(id);
+  fresh.state_key = "plan";
+  store.InTransaction([&] { store.SaveConversation(fresh); });
+  CHECK(store.GetConversation(id)->state_key == "plan");
+}
+
 TEST_CASE("a second conversation with the same channel and external id is refused", "[store]") {
   SqliteConversationStore store(":memory:");
   store.InTransaction([&] { store.SaveConversation(NewConversation("same")); });
