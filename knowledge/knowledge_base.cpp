@@ -57,8 +57,8 @@ AnswerDecision PickAnswer(const std::vector<SearchHit>& hits, const AnswerThresh
   decision.score = hits[0].score;
   decision.runner_up_score = hits.size() > 1 ? hits[1].score : 0;
   decision.coverage = hits[0].coverage;
-  if (decision.score >= thresholds.min_score && decision.score - decision.runner_up_score >= thresholds.min_margin &&
-      decision.coverage >= thresholds.min_coverage) {
+  const double bar = thresholds.min_score + thresholds.coverage_penalty * (1.0 - decision.coverage);
+  if (decision.score >= bar && decision.score - decision.runner_up_score >= thresholds.min_margin) {
     decision.topic_id = hits[0].topic_id;
   }
   return decision;

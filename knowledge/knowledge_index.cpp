@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
@@ -46,14 +47,15 @@ KnowledgeIndex::KnowledgeIndex(const Content& content, IndexOptions options) {
   try {
     Check(database_,
           sqlite3_exec(database_,
-                       "CREATE VIRTUAL TABLE topics USING fts5(topic_id UNINDEXED, title, questions, tags, summary, "
-                       "body, tokenize = 'porter unicode61 remove_diacritics 2')",
+                       "CREATE VIRTUAL TABLE topics USING fts5(topic_id UNINDEXED, question_row UNINDEXED, title, "
+                       "questions, tags, summary, body, tokenize = 'porter unicode61 remove_diacritics 2')",
                        nullptr, nullptr, nullptr),
           "create table");
     Check(database_, sqlite3_exec(database_, "BEGIN", nullptr, nullptr, nullptr), "begin");
     {
-      Statement insert(
-          database_, "INSERT INTO topics (topic_id, title, questions, tags, summary, body) VALUES (?, ?, ?, ?, ?, ?)");
+      Statement insert(database_,
+                       "INSERT INTO topics (topic_id, question_row, title, questions, tags, summary, body) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)");
       std::vector<std::string> vocabulary;
       for (const auto& topic : content.topics) {
         for (const std::string* field : {&topic.title, &topic.summary, &topic.body}) {
@@ -75,12 +77,23 @@ KnowledgeIndex::KnowledgeIndex(const Content& content, IndexOptions options) {
         for (const auto& question : topic.questions) questions.push_back(query_builder_->IndexedText(question));
         std::vector<std::string> tags;
         for (const auto& tag : topic.tags) tags.push_back(query_builder_->IndexedText(tag));
-        const std::string fields[] = {
-            topic.id,         query_builder_->IndexedText(topic.title),   Join(questions, "\n"),
-            Join(tags, ", "), query_builder_->IndexedText(topic.summary), query_builder_->IndexedText(topic.body)};
-        for (int column = 0; column < 6; ++column) BindText(database_, insert.handle, column + 1, fields[column]);
-        Check(database_, sqlite3_step(insert.handle), "insert");
-        sqlite3_reset(insert.handle);
+        auto insert_row = [&](bool question_row, const std::string& title, const std::string& questions_text,
+                              const std::string& tags_text, const std::string& summary, const std::string& body) {
+          const std::string fields[] = {topic.id, question_row ? "1" : "0", title, questions_text, tags_text, summary,
+                                        body};
+          for (int column = 0; column < 7; ++column) BindText(database_, insert.handle, column + 1, fields[column]);
+          Check(database_, sqlite3_step(insert.handle), "insert");
+          sqlite3_reset(insert.handle);
+        };
+        const std::string title = query_builder_->IndexedText(topic.title);
+        const std::string summary = query_builder_->IndexedText(topic.summary);
+        const std::string body = query_builder_->IndexedText(topic.body);
+        if (options.layout == IndexLayout::kTopicRows) {
+          insert_row(false, title, Join(questions, "\n"), Join(tags, ", "), summary, body);
+        } else {
+          insert_row(false, title, "", Join(tags, ", "), summary, body);
+          for (const auto& question : questions) insert_row(true, "", question, "", "", "");
+        }
         entry_count_ += 4 + topic.questions.size();  // title, tags, summary, body and each example question
       }
       topic_count_ = content.topics.size();
@@ -88,13 +101,12 @@ KnowledgeIndex::KnowledgeIndex(const Content& content, IndexOptions options) {
     Check(database_, sqlite3_exec(database_, "COMMIT", nullptr, nullptr, nullptr), "commit");
     // Weights go into the SQL text: bm25() wants constants, and they never change after startup.
     std::ostringstream sql;
-    sql << "SELECT topic_id, -bm25(topics, 0, " << weights.title << ", " << weights.questions << ", " << weights.tags
-        << ", " << weights.summary << ", " << weights.body << ") AS score FROM topics WHERE topics MATCH ? "
-        << "ORDER BY score DESC LIMIT ?";
+    sql << "SELECT topic_id, question_row, -bm25(topics, 0, 0, " << weights.title << ", " << weights.questions << ", "
+        << weights.tags << ", " << weights.summary << ", " << weights.body << ") FROM topics WHERE topics MATCH ?";
     Check(database_, sqlite3_prepare_v2(database_, sql.str().c_str(), -1, &search_statement_, nullptr), "prepare");
     Check(database_,
-          sqlite3_prepare_v2(database_, "SELECT topic_id FROM topics WHERE topics MATCH ?", -1, &term_statement_,
-                             nullptr),
+          sqlite3_prepare_v2(database_, "SELECT DISTINCT topic_id FROM topics WHERE topics MATCH ?", -1,
+                             &term_statement_, nullptr),
           "prepare");
   } catch (...) {
     sqlite3_close(database_);
@@ -156,20 +168,37 @@ std::vector<std::string> KnowledgeIndex::TopicsWith(const QueryTerm& term) const
 }
 
 std::vector<SearchHit> KnowledgeIndex::SearchExpression(const std::string& match_expression, int limit) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  sqlite3_reset(search_statement_);
-  BindText(database_, search_statement_, 1, match_expression);
-  Check(database_, sqlite3_bind_int(search_statement_, 2, limit), "bind");
-  std::vector<SearchHit> hits;
-  int code = SQLITE_ROW;
-  while ((code = sqlite3_step(search_statement_)) == SQLITE_ROW) {
-    hits.push_back({reinterpret_cast<const char*>(sqlite3_column_text(search_statement_, 0)),
-                    sqlite3_column_double(search_statement_, 1)});
+  struct TopicScore {
+    double best_question = 0;
+    double topic = 0;
+  };
+  std::map<std::string, TopicScore> scores;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sqlite3_reset(search_statement_);
+    BindText(database_, search_statement_, 1, match_expression);
+    int code = SQLITE_ROW;
+    while ((code = sqlite3_step(search_statement_)) == SQLITE_ROW) {
+      auto& score = scores[reinterpret_cast<const char*>(sqlite3_column_text(search_statement_, 0))];
+      const double row_score = sqlite3_column_double(search_statement_, 2);
+      if (sqlite3_column_int(search_statement_, 1) != 0) {
+        score.best_question = std::max(score.best_question, row_score);
+      } else {
+        score.topic += row_score;
+      }
+    }
+    const std::string error = code == SQLITE_DONE ? "" : sqlite3_errmsg(database_);
+    sqlite3_reset(search_statement_);
+    sqlite3_clear_bindings(search_statement_);
+    if (!error.empty()) throw std::runtime_error("knowledge index: search: " + error);
   }
-  const std::string error = code == SQLITE_DONE ? "" : sqlite3_errmsg(database_);
-  sqlite3_reset(search_statement_);
-  sqlite3_clear_bindings(search_statement_);
-  if (!error.empty()) throw std::runtime_error("knowledge index: search: " + error);
+  std::vector<SearchHit> hits;
+  for (const auto& [topic_id, score] : scores) hits.push_back({topic_id, score.best_question + score.topic, 0});
+  // Ties go to the topic id, so that equal scores always rank the same way.
+  std::sort(hits.begin(), hits.end(), [](const SearchHit& a, const SearchHit& b) {
+    return a.score != b.score ? a.score > b.score : a.topic_id < b.topic_id;
+  });
+  if (hits.size() > static_cast<std::size_t>(std::max(limit, 0))) hits.resize(static_cast<std::size_t>(limit));
   return hits;
 }
 

@@ -33,10 +33,16 @@ struct ColumnWeights {
   double body = 1.0;
 };
 
+/// What one FTS5 row holds. Topic rows: one row per topic with every column. Question rows: one row per example
+/// question (questions column only) plus one per topic for title, tags, summary and body; a topic scores its best
+/// question row plus its topic row, so that one close example question counts more than many loose ones.
+enum class IndexLayout { kTopicRows, kQuestionRows };
+
 /// How the index is built; the defaults are the measured best (knowledge_evaluation_test.cpp).
 struct IndexOptions {
   ColumnWeights weights;
-  SynonymMode synonyms = SynonymMode::kConceptTokens;
+  IndexLayout layout = IndexLayout::kQuestionRows;
+  SynonymMode synonyms = SynonymMode::kQueryExpansion;
   /// Coverage weight of a question term no topic contains, relative to a term found in exactly one topic.
   /// Below 1 because such words are often chat filler ("mate", "anyway"); above 0 because in an off-topic question
   /// they are the subject ("carbs", "podcast").

@@ -18,11 +18,11 @@ coach::knowledge::Content Fixture() {
 
 }  // namespace
 
-TEST_CASE("the picker answers only above the threshold and with a margin", "[answer]") {
-  const AnswerThresholds thresholds{5.0, 2.0, 0.5};
+TEST_CASE("the picker answers only above the coverage-dependent bar and with a margin", "[answer]") {
+  const AnswerThresholds thresholds{5.0, 10.0, 2.0};  // bar = 5 + 10 * (1 - coverage)
   CHECK(PickAnswer({{"a", 9.0, 0.9}, {"b", 3.0, 0.1}}, thresholds).topic_id == std::optional<std::string>("a"));
-  CHECK(PickAnswer({{"a", 9.0, 0.5}}, thresholds).topic_id == std::optional<std::string>("a"));
-  SECTION("below the threshold") {
+  CHECK(PickAnswer({{"a", 9.0, 1.0}}, thresholds).topic_id == std::optional<std::string>("a"));
+  SECTION("below the bar") {
     const auto decision = PickAnswer({{"a", 4.9, 1.0}, {"b", 0.5, 0.1}}, thresholds);
     CHECK_FALSE(decision.topic_id);
     CHECK(decision.best_topic_id == "a");
@@ -33,13 +33,14 @@ TEST_CASE("the picker answers only above the threshold and with a margin", "[ans
     CHECK_FALSE(decision.topic_id);
     CHECK(decision.runner_up_score == 7.5);
   }
-  SECTION("explaining too little of the question") {
-    const auto decision = PickAnswer({{"a", 9.0, 0.4}, {"b", 1.0, 0.1}}, thresholds);
+  SECTION("explaining too little of the question raises the bar") {
+    const auto decision = PickAnswer({{"a", 9.0, 0.4}, {"b", 1.0, 0.1}}, thresholds);  // bar 11
     CHECK_FALSE(decision.topic_id);
     CHECK(decision.coverage == 0.4);
+    CHECK(PickAnswer({{"a", 11.0, 0.4}, {"b", 1.0, 0.1}}, thresholds).topic_id);
   }
   SECTION("exactly on every bar") {
-    CHECK(PickAnswer({{"a", 5.0, 0.5}, {"b", 3.0, 0.5}}, thresholds).topic_id);
+    CHECK(PickAnswer({{"a", 5.0, 1.0}, {"b", 3.0, 0.5}}, thresholds).topic_id);
   }
   SECTION("nothing found") {
     CHECK(PickAnswer({}, thresholds).best_topic_id.empty());
