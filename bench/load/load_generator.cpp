@@ -218,7 +218,12 @@ int main(int argc, char** argv) {
   const double rate = seconds > 0 ? static_cast<double>(answered) / seconds : 0.0;
   nlohmann::json status_counts = nlohmann::json::object();
   for (const auto& [status, count] : statuses) status_counts[std::to_string(status)] = count;
+  // Everything the server was sent, set-up included: the run script divides the server's CPU time by it.
+  const long long requests_total =
+      answered + errors + non_200 +
+      static_cast<long long>(settings.threads) * (settings.sessions_per_thread + settings.warmup_messages_per_thread);
   const nlohmann::json figures{{"label", settings.label},
+                               {"requests_total", requests_total},
                                {"threads", settings.threads},
                                {"sessions", settings.threads * settings.sessions_per_thread},
                                {"messages_ok", answered},
