@@ -4,12 +4,11 @@ import {spawn} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
 import {once} from 'node:events';
 import {copyFileSync, mkdirSync, mkdtempSync, rmSync} from 'node:fs';
+import {createServer} from 'node:http';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {createServer} from 'node:http';
 import {createInterface} from 'node:readline';
 import {fileURLToPath} from 'node:url';
-
 import {chromium} from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -24,8 +23,10 @@ const binary = path.resolve(projectRoot, process.env.COACHBOT_BINARY || 'build/c
 export async function startServer({port = 0, databaseDir = null, adminToken = null, extraArgs = []} = {}) {
   const dir = databaseDir || mkdtempSync(path.join(tmpdir(), 'coachbot-browser-'));
   const token = adminToken || randomBytes(24).toString('hex');
-  const args = ['serve', '--host', '127.0.0.1', '--port', String(port), '--db', path.join(dir, 'db'), '--rate-limit', '0',
-                '--admin-token', token, ...extraArgs];
+  const args = [
+    'serve', '--host', '127.0.0.1', '--port', String(port), '--db', path.join(dir, 'db'), '--rate-limit', '0',
+    '--admin-token', token, ...extraArgs
+  ];
   const child = spawn(binary, args, {cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe']});
   const stderr = [];
   child.stderr.on('data', (chunk) => {
@@ -33,8 +34,9 @@ export async function startServer({port = 0, databaseDir = null, adminToken = nu
   });
   const lines = createInterface({input: child.stdout});
   const exited = once(child, 'exit').then(([code, signal]) => {
-    throw new Error(`coachbot serve exited (code ${code}, signal ${signal}) before listening:\n` +
-                    Buffer.concat(stderr).toString().slice(-4000));
+    throw new Error(
+        `coachbot serve exited (code ${code}, signal ${signal}) before listening:\n` +
+        Buffer.concat(stderr).toString().slice(-4000));
   });
   const listening = (async () => {
     for await (const line of lines) {
@@ -60,9 +62,7 @@ export async function startServer({port = 0, databaseDir = null, adminToken = nu
       child.kill(signal);
       await gone;
     },
-    removeDatabase() {
-      rmSync(dir, {recursive: true, force: true});
-    },
+    removeDatabase() { rmSync(dir, {recursive: true, force: true}); },
   };
 }
 
@@ -70,8 +70,10 @@ export async function startServer({port = 0, databaseDir = null, adminToken = nu
 export async function launchBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'
+    ],
   });
 }
 
@@ -111,10 +113,11 @@ export function recordErrors(page) {
 export async function startHostPage(widgetOrigin) {
   const server = createServer((request, response) => {
     const snippet = `<script src="${widgetOrigin()}/widget.js" data-title="Partner club chat" ` +
-                    `data-accent="#7c3aed" defer></script>`;
+        `data-accent="#7c3aed" defer></script>`;
     response.writeHead(200, {'Content-Type': 'text/html; charset=utf-8'});
-    response.end(`<!doctype html><html lang="en"><head><title>Partner club</title>${snippet}</head>` +
-                 `<body><h1>Partner running club</h1><a href="#top">Top</a></body></html>`);
+    response.end(
+        `<!doctype html><html lang="en"><head><title>Partner club</title>${snippet}</head>` +
+        `<body><h1>Partner running club</h1><a href="#top">Top</a></body></html>`);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

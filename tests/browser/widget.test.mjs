@@ -8,9 +8,12 @@ import {after, before, describe, test} from 'node:test';
 import {launchBrowser, recordDialogs, recordErrors, saveScreenshot, startHostPage, startServer} from './harness.mjs';
 
 const STORAGE_KEY = 'coachbot.session.v1';
-const DESKTOP = {width: 1280, height: 800};
+const DESKTOP = {
+  width: 1280,
+  height: 800
+};
 const XSS_PAYLOAD = '<img src=x onerror=alert(1)>';
-const EMERGENCY_MESSAGE = "I can't feel anything when I wipe and I can't pee";
+const EMERGENCY_MESSAGE = 'I can\'t feel anything when I wipe and I can\'t pee';
 
 let server;
 let browser;
@@ -53,8 +56,10 @@ async function openWidget(page) {
 
 /// Highest message id shown so far.
 function newestId(frame) {
-  return frame.evaluate(() => Math.max(0, ...Array.from(document.querySelectorAll('#log .message[data-id]'),
-                                                             (element) => Number(element.dataset.id))));
+  return frame.evaluate(
+      () => Math.max(
+          0,
+          ...Array.from(document.querySelectorAll('#log .message[data-id]'), (element) => Number(element.dataset.id))));
 }
 
 /// Waits until a bot or coach message newer than `afterId` is shown and nothing is still on its way.
@@ -82,8 +87,8 @@ async function clickThroughToPlan(frame) {
     const buttons = frame.locator('#quick-replies .quick-reply');
     await buttons.first().waitFor();
     const labels = await buttons.allTextContents();
-    const preferred = preferences.map((pattern) => labels.findIndex((label) => pattern.test(label)))
-                          .find((index) => index >= 0);
+    const preferred =
+        preferences.map((pattern) => labels.findIndex((label) => pattern.test(label))).find((index) => index >= 0);
     const choice = preferred ?? 0;
     const before = await newestId(frame);
     clicked.push(labels[choice]);
@@ -94,9 +99,11 @@ async function clickThroughToPlan(frame) {
 }
 
 function transcriptTexts(frame) {
-  return frame.locator('#log .message[data-id]').evaluateAll(
-      (elements) => elements.map((element) => `${element.dataset.author}/${element.dataset.kind}: ` +
-                                              element.querySelector('.message-text').textContent));
+  return frame.locator('#log .message[data-id]')
+      .evaluateAll(
+          (elements) => elements.map(
+              (element) => `${element.dataset.author}/${element.dataset.kind}: ` +
+                  element.querySelector('.message-text').textContent));
 }
 
 describe('chat widget on the demo page', () => {
@@ -124,13 +131,14 @@ describe('chat widget on the demo page', () => {
       // The runner's answers show the labels they clicked, not the values sent.
       const userTexts = await frame.locator('#log .message.from-user .message-text').allTextContents();
       assert.deepEqual(userTexts, clicked);
+      await plan.evaluate((element) => element.scrollIntoView({block: 'start'}));
       await saveScreenshot(page, 'widget-desktop', {publish: true});
 
       const beforeReload = await transcriptTexts(frame);
       await page.reload();
       const reloaded = await openWidget(page);
-      await reloaded.waitForFunction((count) => document.querySelectorAll('#log .message[data-id]').length >= count,
-                                     beforeReload.length);
+      await reloaded.waitForFunction(
+          (count) => document.querySelectorAll('#log .message[data-id]').length >= count, beforeReload.length);
       assert.deepEqual(await transcriptTexts(reloaded), beforeReload);
       assert.deepEqual(dialogs, []);
       assert.deepEqual(errors.filter((error) => /Content.Security.Policy|pageerror/i.test(error)), []);
@@ -152,8 +160,7 @@ describe('chat widget on the demo page', () => {
       await page.reload();
       const reloaded = await openWidget(page);
       await reloaded.locator('#log .message.from-user').first().waitFor();
-      assert.equal(await reloaded.locator('#log .message.from-user .message-text').first().textContent(),
-                   XSS_PAYLOAD);
+      assert.equal(await reloaded.locator('#log .message.from-user .message-text').first().textContent(), XSS_PAYLOAD);
       assert.equal(await reloaded.locator('#log img').count(), 0);
       assert.deepEqual(dialogs, []);
     } finally {
@@ -175,8 +182,9 @@ describe('chat widget on the demo page', () => {
         const style = getComputedStyle(element);
         return {border: style.borderTopColor, width: style.borderTopWidth, background: style.backgroundColor};
       });
-      const ordinary = await frame.locator('#log .message.from-bot.kind-normal').first().evaluate(
-          (element) => getComputedStyle(element).backgroundColor);
+      const ordinary = await frame.locator('#log .message.from-bot.kind-normal')
+                           .first()
+                           .evaluate((element) => getComputedStyle(element).backgroundColor);
       assert.equal(styles.border, 'rgb(176, 0, 32)');
       assert.notEqual(styles.width, '0px');
       assert.notEqual(styles.background, ordinary);
@@ -186,41 +194,40 @@ describe('chat widget on the demo page', () => {
     }
   });
 
-  test('a coach message pushed by the server appears without a reload, with an unread badge when closed',
-       async () => {
-         const {context, page} = await openDemo();
-         try {
-           const frame = await openWidget(page);
-           const session = await frame.evaluate((key) => JSON.parse(localStorage.getItem(key)), STORAGE_KEY);
-           assert.ok(session && session.id && session.token);
+  test('a coach message pushed by the server appears without a reload, with an unread badge when closed', async () => {
+    const {context, page} = await openDemo();
+    try {
+      const frame = await openWidget(page);
+      const session = await frame.evaluate((key) => JSON.parse(localStorage.getItem(key)), STORAGE_KEY);
+      assert.ok(session && session.id && session.token);
 
-           await pushCoachMessage(session, 'Hi, this is Sam, your coach. How is the back today?');
-           const first = frame.locator('#log .message.from-coach', {hasText: 'this is Sam'});
-           await first.waitFor();
-           assert.equal(await first.count(), 1);
+      await pushCoachMessage(session, 'Hi, this is Sam, your coach. How is the back today?');
+      const first = frame.locator('#log .message.from-coach', {hasText: 'this is Sam'});
+      await first.waitFor();
+      assert.equal(await first.count(), 1);
 
-           await frame.locator('#message-input').press('Escape');
-           const launcher = page.locator('#coachbot-launcher');
-           await page.waitForFunction(() => document.getElementById('coachbot-launcher')
-                                                 .getAttribute('aria-expanded') === 'false');
-           await pushCoachMessage(session, 'Sam again: try the walk-run plan tomorrow.');
-           const badge = page.locator('#coachbot-launcher [data-coachbot-badge]');
-           await badge.waitFor({state: 'visible'});
-           assert.equal(await badge.textContent(), '1');
-           assert.match(await launcher.getAttribute('aria-label'), /1 unread/);
+      await frame.locator('#message-input').press('Escape');
+      const launcher = page.locator('#coachbot-launcher');
+      await page.waitForFunction(
+          () => document.getElementById('coachbot-launcher').getAttribute('aria-expanded') === 'false');
+      await pushCoachMessage(session, 'Sam again: try the walk-run plan tomorrow.');
+      const badge = page.locator('#coachbot-launcher [data-coachbot-badge]');
+      await badge.waitFor({state: 'visible'});
+      assert.equal(await badge.textContent(), '1');
+      assert.match(await launcher.getAttribute('aria-label'), /1 unread/);
 
-           await launcher.click();
-           await frame.locator('#log .message.from-coach', {hasText: 'Sam again'}).waitFor();
-           await badge.waitFor({state: 'hidden'});
-           // Each pushed message is shown exactly once, however many ways it arrived.
-           assert.equal(await frame.locator('#log .message.from-coach').count(), 2);
-           const ids = await frame.locator('#log .message[data-id]').evaluateAll(
-               (elements) => elements.map((element) => element.dataset.id));
-           assert.equal(new Set(ids).size, ids.length);
-         } finally {
-           await context.close();
-         }
-       });
+      await launcher.click();
+      await frame.locator('#log .message.from-coach', {hasText: 'Sam again'}).waitFor();
+      await badge.waitFor({state: 'hidden'});
+      // Each pushed message is shown exactly once, however many ways it arrived.
+      assert.equal(await frame.locator('#log .message.from-coach').count(), 2);
+      const ids = await frame.locator('#log .message[data-id]')
+                      .evaluateAll((elements) => elements.map((element) => element.dataset.id));
+      assert.equal(new Set(ids).size, ids.length);
+    } finally {
+      await context.close();
+    }
+  });
 
   test('"forget me" downloads the runner\'s data, then erases it on the server and in the browser', async () => {
     const {context, page} = await openDemo();
@@ -242,8 +249,9 @@ describe('chat widget on the demo page', () => {
       await frame.locator('#log .message.from-system', {hasText: 'erased'}).waitFor();
       assert.equal(await frame.locator('#log .message[data-id]').count(), 0);
       assert.equal(await frame.evaluate((key) => localStorage.getItem(key), STORAGE_KEY), null);
-      const gone = await fetch(`${server.url}/api/v1/sessions/${session.id}/messages?after=0`,
-                               {headers: {Authorization: `Bearer ${session.token}`}});
+      const gone = await fetch(
+          `${server.url}/api/v1/sessions/${session.id}/messages?after=0`,
+          {headers: {Authorization: `Bearer ${session.token}`}});
       assert.ok(gone.status === 401 || gone.status === 404, `erased session answered ${gone.status}`);
 
       await frame.locator('.restart-button').click();
@@ -277,8 +285,9 @@ describe('chat widget on the demo page', () => {
       assert.equal(await frame.locator('#message-input').inputValue(), 'My back hurts\nafter long runs');
       await page.keyboard.press('Enter');
       await waitForReply(frame, before);
-      assert.equal(await frame.locator('#log .message.from-user .message-text').last().textContent(),
-                   'My back hurts\nafter long runs');
+      assert.equal(
+          await frame.locator('#log .message.from-user .message-text').last().textContent(),
+          'My back hurts\nafter long runs');
       assert.equal(await frame.locator('#message-input').inputValue(), '');
 
       await page.keyboard.press('Escape');
@@ -292,14 +301,13 @@ describe('chat widget on the demo page', () => {
 
   test('fills the screen at phone width with a 16px input', async () => {
     const phone = {width: 390, height: 844};
-    const {context, page} = await openDemo({viewport: phone, isMobile: true, hasTouch: true,
-                                            deviceScaleFactor: 2});
+    const {context, page} = await openDemo({viewport: phone, isMobile: true, hasTouch: true, deviceScaleFactor: 2});
     try {
       const frame = await openWidget(page);
       const box = await page.locator('#coachbot-frame').boundingBox();
       assert.deepEqual(box, {x: 0, y: 0, width: phone.width, height: phone.height});
-      const fontSize = await frame.locator('#message-input').evaluate(
-          (element) => parseFloat(getComputedStyle(element).fontSize));
+      const fontSize =
+          await frame.locator('#message-input').evaluate((element) => parseFloat(getComputedStyle(element).fontSize));
       assert.ok(fontSize >= 16, `input font ${fontSize}px`);
       const buttons = frame.locator('#quick-replies .quick-reply');
       await buttons.first().waitFor();
@@ -337,8 +345,8 @@ describe('chat widget when the server goes away', () => {
       assert.ok(await frame.locator('#retry-button').isVisible());
       await saveScreenshot(page, 'widget-unreachable');
 
-      own = await startServer({port, databaseDir: own.databaseDir, adminToken: own.adminToken,
-                               extraArgs: own.extraArgs});
+      own =
+          await startServer({port, databaseDir: own.databaseDir, adminToken: own.adminToken, extraArgs: own.extraArgs});
       const before = await newestId(frame);
       await frame.locator('#retry-button').click();
       await waitForReply(frame, before);
@@ -372,8 +380,8 @@ describe('chat widget embedded on another website', () => {
       assert.equal(await page.locator('#coachbot-launcher').getAttribute('aria-expanded'), 'false');
 
       const refused = await context.newPage();
-      const violation = refused.waitForEvent(
-          'console', {predicate: (message) => /frame-ancestors/.test(message.text())});
+      const violation =
+          refused.waitForEvent('console', {predicate: (message) => /frame-ancestors/.test(message.text())});
       await refused.goto(stranger.url);
       await refused.locator('#coachbot-launcher').click();
       await violation;
@@ -391,8 +399,8 @@ describe('chat widget embedded on another website', () => {
 
 /// Pushes a coach message the way the coach console does: the admin route with the admin token.
 async function pushCoachMessage(session, text) {
-  const response = await fetch(
-      `${server.url}/api/v1/admin/conversations/${encodeURIComponent(session.id)}/coach-messages`, {
+  const response =
+      await fetch(`${server.url}/api/v1/admin/conversations/${encodeURIComponent(session.id)}/coach-messages`, {
         method: 'POST',
         headers: {'Content-Type': 'application/json', Authorization: `Bearer ${server.adminToken}`},
         body: JSON.stringify({text, coach_name: 'Sam'}),
