@@ -201,10 +201,20 @@ describe('chat widget on the demo page', () => {
       const session = await frame.evaluate((key) => JSON.parse(localStorage.getItem(key)), STORAGE_KEY);
       assert.ok(session && session.id && session.token);
 
-      await pushCoachMessage(session, 'Hi, this is Sam, your coach. How is the back today?');
+      // Coach text is untrusted too: markup stays text, only http(s) and mailto become links.
+      await pushCoachMessage(
+          session,
+          'Hi, this is Sam, your coach. Read https://example.com/stretches, ' +
+              'not javascript:alert(1) <b>bold</b>');
       const first = frame.locator('#log .message.from-coach', {hasText: 'this is Sam'});
       await first.waitFor();
       assert.equal(await first.count(), 1);
+      assert.match(await first.textContent(), /not javascript:alert\(1\) <b>bold<\/b>$/);
+      const links = await first.locator('a').evaluateAll(
+          (anchors) => anchors.map((anchor) => ({href: anchor.href, target: anchor.target, rel: anchor.rel})));
+      assert.deepEqual(
+          links, [{href: 'https://example.com/stretches', target: '_blank', rel: 'noopener noreferrer nofollow'}]);
+      assert.equal(await first.locator('b').count(), 0);
 
       await frame.locator('#message-input').press('Escape');
       const launcher = page.locator('#coachbot-launcher');
@@ -258,6 +268,36 @@ describe('chat widget on the demo page', () => {
       await frame.locator('#log .message.from-bot').first().waitFor();
       const fresh = await frame.evaluate((key) => JSON.parse(localStorage.getItem(key)), STORAGE_KEY);
       assert.notEqual(fresh.id, session.id);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('shows a typing indicator while a reply is on its way', async () => {
+    const {context, page} = await openDemo();
+    try {
+      const frame = await openWidget(page);
+      // Hold the runner's message at the network layer until the indicator has been seen: no clocks involved.
+      let release;
+      const held = new Promise((resolve) => (release = resolve));
+      let arrived;
+      const intercepted = new Promise((resolve) => (arrived = resolve));
+      await context.route('**/api/v1/sessions/*/messages', async (route) => {
+        if (route.request().method() !== 'POST') return route.continue();
+        arrived();
+        await held;
+        return route.continue();
+      });
+      const before = await newestId(frame);
+      await frame.locator('#message-input').fill('I want a plan');
+      await frame.locator('#message-input').press('Enter');
+      await intercepted;
+      await frame.locator('#typing').waitFor({state: 'visible'});
+      assert.equal(await frame.locator('#quick-replies').isVisible(), false);
+      assert.equal(await frame.locator('#log .message.from-user.pending').count(), 1);
+      release();
+      await waitForReply(frame, before);
+      assert.equal(await frame.locator('#typing').isVisible(), false);
     } finally {
       await context.close();
     }
