@@ -18,9 +18,13 @@ TEST_CASE("SIGKILL mid-load loses no message that was answered 200", "[process]"
   // Well below the 1,800 the threads could send: the kill lands while every thread is still busy.
   constexpr long long kAnsweredBeforeKill = 250;
 
+  // normal relies on WAL replay after a crash; full adds an fsync per commit. Both must survive SIGKILL.
+  const std::string durability = GENERATE(as<std::string>{}, "normal", "full");
+  INFO("--durability " << durability);
   TemporaryDirectory directory;
   const auto database = directory.Path() / "coachbot.db";
-  auto server = std::make_unique<ServerProcess>(CoachbotBinary(), ServeArguments(database));
+  const auto arguments = ServeArguments(database, 0, {"--durability", durability});
+  auto server = std::make_unique<ServerProcess>(CoachbotBinary(), arguments);
   INFO(server->Output());
   REQUIRE(server->WaitForPort());
 
@@ -38,7 +42,7 @@ TEST_CASE("SIGKILL mid-load loses no message that was answered 200", "[process]"
   // Before any restart: the file as the crash left it (WAL included) is sound.
   CHECK(IntegrityCheck(database) == "ok");
 
-  server = std::make_unique<ServerProcess>(CoachbotBinary(), ServeArguments(database));
+  server = std::make_unique<ServerProcess>(CoachbotBinary(), arguments);
   REQUIRE(server->WaitForPort());
   ChatApiClient client(server->Port());
 

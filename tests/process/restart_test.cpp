@@ -35,6 +35,7 @@ std::unique_ptr<ServerProcess> StartServer(const std::filesystem::path& database
   auto server = std::make_unique<ServerProcess>(CoachbotBinary(), ServeArguments(database));
   INFO(server->Output());
   REQUIRE(server->WaitForPort());
+  REQUIRE(WaitUntilHealthy(*server));
   return server;
 }
 
