@@ -659,7 +659,9 @@ int WebServer::Bind(const std::string& host, int port) {
 
 bool WebServer::Run() {
   if (impl_->stopping.load()) return true;
-  return impl_->server.listen_after_bind();
+  const bool served = impl_->server.listen_after_bind();
+  // A Stop() that raced the start ends the accept loop with an error: that is still a requested, clean stop.
+  return served || impl_->stopping.load();
 }
 
 void WebServer::Stop() {

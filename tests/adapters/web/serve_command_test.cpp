@@ -137,6 +137,50 @@ TEST_CASE("serve starts on a free port, answers, and stops cleanly on SIGTERM", 
   CHECK((!fs::exists(database.string() + "-wal") || fs::file_size(database.string() + "-wal") == 0));
 }
 
+TEST_CASE("a session survives a restart of the server", "[serve_command]") {
+  TempFolder folder;
+  const auto database = (folder.path() / "c.db").string();
+  const std::vector<std::string> args = {"--port", "0",         "--host", "127.0.0.1",    "--db",
+                                         database, "--content", kContent, "--rate-limit", "0"};
+  std::string session_path;
+  httplib::Headers auth;
+  nlohmann::json before;
+  {
+    ServeProcess serve(args);
+    const int port = PortFrom(serve.FirstLine());
+    REQUIRE(port > 0);
+    httplib::Client client("127.0.0.1", port);
+    const auto created = nlohmann::json::parse(client.Post("/api/v1/sessions", "{}", "application/json")->body);
+    session_path = "/api/v1/sessions/" + created["session_id"].get<std::string>();
+    auth = {{"Authorization", "Bearer " + created["token"].get<std::string>()}};
+    REQUIRE(client
+                .Post((session_path + "/messages").c_str(), auth, R"({"text": "pain", "client_message_id": "1"})",
+                      "application/json")
+                ->status == 200);
+    before = nlohmann::json::parse(client.Get((session_path + "/messages").c_str(), auth)->body);
+    serve.Signal(SIGTERM);
+    REQUIRE(serve.Wait() == 0);
+  }
+  ServeProcess serve(args);
+  const int port = PortFrom(serve.FirstLine());
+  REQUIRE(port > 0);
+  httplib::Client client("127.0.0.1", port);
+  const auto after = client.Get((session_path + "/messages").c_str(), auth);
+  REQUIRE(after->status == 200);
+  CHECK(nlohmann::json::parse(after->body) == before);
+  // The retried message is recognised across the restart; the next one continues the dialog.
+  const auto retried = client.Post((session_path + "/messages").c_str(), auth,
+                                   R"({"text": "pain", "client_message_id": "1"})", "application/json");
+  REQUIRE(retried->status == 200);
+  CHECK(nlohmann::json::parse(client.Get((session_path + "/messages").c_str(), auth)->body) == before);
+  CHECK(client
+            .Post((session_path + "/messages").c_str(), auth, R"({"text": "no", "client_message_id": "2"})",
+                  "application/json")
+            ->status == 200);
+  serve.Signal(SIGTERM);
+  CHECK(serve.Wait() == 0);
+}
+
 TEST_CASE("serve logs one JSON object per request, without message text", "[serve_command]") {
   TempFolder folder;
   ServeProcess serve(

@@ -48,16 +48,19 @@ WebServerOptions TestOptions() {
 /// The real service on a fresh in-memory store behind a real server on an ephemeral port.
 class LiveServer {
  public:
-  explicit LiveServer(WebServerOptions options = TestOptions())
+  /// `database_ready` replaces the store's own readiness probe when set.
+  explicit LiveServer(WebServerOptions options = TestOptions(), std::function<bool()> database_ready = nullptr)
       : store_(":memory:"),
         service_(store_, dialog::DialogDependencies{dialog::RedFlagDetector::Default(), knowledge_, {}}),
-        server_(WebServerDependencies{
-                    service_, [this] { return store_.Ping(); },
-                    [this] {
-                      const auto metrics = store_.Metrics();
-                      return ServiceGauges{metrics.conversations_by_status, metrics.open_escalations_by_level};
-                    }},
-                std::move(options)) {
+        server_(
+            WebServerDependencies{
+                service_,
+                database_ready ? std::move(database_ready) : std::function<bool()>([this] { return store_.Ping(); }),
+                [this] {
+                  const auto metrics = store_.Metrics();
+                  return ServiceGauges{metrics.conversations_by_status, metrics.open_escalations_by_level};
+                }},
+            std::move(options)) {
     port_ = server_.Bind("127.0.0.1", 0);
     thread_ = std::thread([this] { server_.Run(); });
     while (!server_.IsRunning()) std::this_thread::yield();
@@ -627,6 +630,15 @@ TEST_CASE("operations endpoints: health, readiness and metrics", "[web_server]")
   CHECK(text.find(R"(coachbot_conversations{state="bot"} 1)") != std::string::npos);
   // Labels name route patterns, never a session id.
   CHECK(text.find(session.id) == std::string::npos);
+}
+
+TEST_CASE("readiness fails while the database does not answer", "[web_server]") {
+  LiveServer server(TestOptions(), [] { return false; });
+  auto client = server.Client();
+  const auto res = client.Get("/readyz");
+  CHECK(res->status == 503);
+  CHECK(ErrorCode(res) == "database_unavailable");
+  CHECK(client.Get("/healthz")->status == 200);
 }
 
 TEST_CASE("the widget's files are served with their headers", "[web_server]") {
