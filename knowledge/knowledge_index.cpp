@@ -38,12 +38,19 @@ void BindText(sqlite3* database, sqlite3_stmt* statement, int index, const std::
         "bind");
 }
 
+// Enough for every word of the content and the common typos many times over; cleared when full, so that a flood of
+// made-up words cannot grow it without bound.
+constexpr std::size_t kMaxCachedTerms = 20000;
+
 }  // namespace
 
 KnowledgeIndex::KnowledgeIndex(const Content& content, IndexOptions options) {
   const ColumnWeights& weights = options.weights;
   unknown_term_weight_ = options.unknown_term_weight;
-  Check(nullptr, sqlite3_open_v2(":memory:", &database_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr), "open");
+  Check(nullptr,
+        sqlite3_open_v2(":memory:", &database_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr),
+        "open");
   try {
     Check(database_,
           sqlite3_exec(database_,
@@ -122,25 +129,33 @@ KnowledgeIndex::~KnowledgeIndex() {
 
 std::vector<SearchHit> KnowledgeIndex::Search(std::string_view question, int limit) const {
   const std::vector<QueryTerm> terms = query_builder_->Terms(question);
-  const std::string expression = QueryBuilder::MatchExpression(terms);
-  if (expression.empty()) return {};
-  std::vector<SearchHit> hits = SearchExpression(expression, limit);
-  if (hits.empty()) return hits;
+  if (terms.empty()) return {};
 
-  // BM25's own IDF, with the floor at zero: a term in half the topics or more says nothing about which one fits.
+  // BM25's own IDF over topics, floored at zero: a term in half the topics or more says nothing about which one fits.
   const double topics = static_cast<double>(topic_count_);
+  const double single_topic_weight = std::log((topics - 1 + 0.5) / (1 + 0.5));
+  std::vector<std::vector<std::string>> containing;
+  std::vector<double> weights;
+  // A term in every topic ("back", "pain") cannot tell topics apart, yet it would make FTS5 score nearly every row.
+  std::vector<QueryTerm> distinguishing;
+  for (const auto& term : terms) {
+    containing.push_back(TopicsWith(term));
+    const double frequency = static_cast<double>(containing.back().size());
+    weights.push_back(containing.back().empty()
+                          ? unknown_term_weight_ * single_topic_weight
+                          : std::max(0.0, std::log((topics - frequency + 0.5) / (frequency + 0.5))));
+    if (!containing.back().empty() && containing.back().size() < topic_count_) distinguishing.push_back(term);
+  }
+  std::vector<SearchHit> hits =
+      SearchExpression(QueryBuilder::MatchExpression(distinguishing.empty() ? terms : distinguishing), limit);
+
   double total_weight = 0;
   std::vector<double> matched_weight(hits.size(), 0.0);
-  for (const auto& term : terms) {
-    const std::vector<std::string> containing = TopicsWith(term);
-    const double frequency = static_cast<double>(containing.size());
-    const double single_topic_weight = std::log((topics - 1 + 0.5) / (1 + 0.5));
-    const double weight = containing.empty() ? unknown_term_weight_ * single_topic_weight
-                                             : std::max(0.0, std::log((topics - frequency + 0.5) / (frequency + 0.5)));
-    total_weight += weight;
+  for (std::size_t t = 0; t < terms.size(); ++t) {
+    total_weight += weights[t];
     for (std::size_t i = 0; i < hits.size(); ++i) {
-      if (std::find(containing.begin(), containing.end(), hits[i].topic_id) != containing.end()) {
-        matched_weight[i] += weight;
+      if (std::find(containing[t].begin(), containing[t].end(), hits[i].topic_id) != containing[t].end()) {
+        matched_weight[i] += weights[t];
       }
     }
   }
@@ -153,6 +168,7 @@ std::vector<SearchHit> KnowledgeIndex::Search(std::string_view question, int lim
 std::vector<std::string> KnowledgeIndex::TopicsWith(const QueryTerm& term) const {
   const std::string expression = QueryBuilder::MatchExpression({term});
   std::lock_guard<std::mutex> lock(mutex_);
+  if (const auto cached = topics_by_term_.find(expression); cached != topics_by_term_.end()) return cached->second;
   sqlite3_reset(term_statement_);
   BindText(database_, term_statement_, 1, expression);
   std::vector<std::string> topics;
@@ -164,6 +180,8 @@ std::vector<std::string> KnowledgeIndex::TopicsWith(const QueryTerm& term) const
   sqlite3_reset(term_statement_);
   sqlite3_clear_bindings(term_statement_);
   if (!error.empty()) throw std::runtime_error("knowledge index: term lookup: " + error);
+  if (topics_by_term_.size() >= kMaxCachedTerms) topics_by_term_.clear();
+  topics_by_term_.emplace(expression, topics);
   return topics;
 }
 

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "knowledge/content.h"
@@ -51,7 +52,7 @@ struct IndexOptions {
 
 /// The topics in an in-memory SQLite FTS5 table (porter stemming over unicode61), one row per topic with the
 /// columns title, questions, tags, summary and body, ranked by weighted BM25. Built once at startup.
-/// Thread-safe: one connection behind a mutex (a query takes microseconds).
+/// Thread-safe: one connection (opened without SQLite's own locking) behind a mutex.
 class KnowledgeIndex {
  public:
   explicit KnowledgeIndex(const Content& content, IndexOptions options = {});
@@ -77,7 +78,10 @@ class KnowledgeIndex {
   sqlite3* database_ = nullptr;
   sqlite3_stmt* search_statement_ = nullptr;
   sqlite3_stmt* term_statement_ = nullptr;
-  mutable std::mutex mutex_;
+  mutable std::mutex mutex_;  ///< guards the connection, its statements and the term cache
+  /// Which topics contain a term (by its MATCH expression): runners reuse the same words, and the lookup is a
+  /// full scan of the term's rows.
+  mutable std::unordered_map<std::string, std::vector<std::string>> topics_by_term_;
   std::unique_ptr<QueryBuilder> query_builder_;
   std::size_t topic_count_ = 0;
   std::size_t entry_count_ = 0;

@@ -131,26 +131,33 @@ TEST_CASE("the product content loads: 17 topics, both plan weeks", "[evaluation]
             << " entries, " << ProductKnowledge().index().vocabulary_size() << " words\n";
 }
 
-// Hidden: one tab-separated line per faq_set.jsonl question with the picker's inputs, for offline analysis.
+// Hidden: one tab-separated line per faq_set.jsonl question and index variant (layout, synonym mode, weights) with
+// the picker's inputs, for offline analysis of the choices in knowledge_index.h. Reads the set only.
 TEST_CASE("feature dump of the FAQ set", "[.][dump]") {
+  using coach::knowledge::IndexLayout;
+  using coach::knowledge::SynonymMode;
   const auto content = coach::knowledge::LoadContent(std::string(COACH_SOURCE_DIR) + "/content");
-  for (auto layout : {coach::knowledge::IndexLayout::kTopicRows, coach::knowledge::IndexLayout::kQuestionRows})
-    for (auto mode : {coach::knowledge::SynonymMode::kQueryExpansion, coach::knowledge::SynonymMode::kConceptTokens})
-      for (double unknown : {0.25, 0.5, 1.0}) {
+  const std::vector<std::pair<std::string, coach::knowledge::ColumnWeights>> weight_sets = {
+      {"default", {}},        {"flat", {1, 1, 1, 1, 1}},    {"questions", {2, 6, 2, 1, 1}},
+      {"titles", {8, 3, 3, 1.5, 1}}, {"tags", {4, 3, 6, 1.5, 1}}, {"body", {4, 3, 3, 3, 2}}};
+  for (auto layout : {IndexLayout::kTopicRows, IndexLayout::kQuestionRows}) {
+    for (auto mode : {SynonymMode::kQueryExpansion, SynonymMode::kConceptTokens}) {
+      for (const auto& [weights_name, weights] : weight_sets) {
         coach::knowledge::IndexOptions options;
         options.layout = layout;
         options.synonyms = mode;
-        options.unknown_term_weight = unknown;
+        options.weights = weights;
         const coach::knowledge::KnowledgeIndex index(content, options);
         for (const auto& question : ReadQuestions("tests/data/faq_set.jsonl")) {
           const auto hits = index.Search(question.text, 2);
-          std::printf(
-              "%d/%d/%.2f\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%s\n", static_cast<int>(layout), static_cast<int>(mode),
-              unknown, question.topic.value_or("null").c_str(), hits.empty() ? "" : hits[0].topic_id.c_str(),
-              hits.empty() ? 0.0 : hits[0].score, hits.size() > 1 ? hits[1].score : 0.0,
-              hits.empty() ? 0.0 : hits[0].coverage, hits.size() > 1 ? hits[1].coverage : 0.0, question.text.c_str(),
-              coach::knowledge::QueryBuilder::MatchExpression(index.query_builder().Terms(question.text)).c_str());
+          std::printf("%d/%d/%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%s\n", static_cast<int>(layout),
+                      static_cast<int>(mode), weights_name.c_str(), question.topic.value_or("null").c_str(),
+                      hits.empty() ? "" : hits[0].topic_id.c_str(), hits.empty() ? 0.0 : hits[0].score,
+                      hits.size() > 1 ? hits[1].score : 0.0, hits.empty() ? 0.0 : hits[0].coverage,
+                      hits.size() > 1 ? hits[1].coverage : 0.0, question.text.c_str());
         }
       }
+    }
+  }
   SUCCEED();
 }
