@@ -273,6 +273,33 @@ describe('chat widget on the demo page', () => {
     }
   });
 
+  test('falls back to long-polling when the server refuses the event stream', async () => {
+    const {context, page} = await openDemo();
+    try {
+      // The server answers 503 when all stream slots are busy; here the browser gets that answer for every stream.
+      let refused = 0;
+      await context.route('**/api/v1/sessions/*/events*', (route) => {
+        refused += 1;
+        return route.fulfill({
+          status: 503,
+          contentType: 'application/json',
+          headers: {'Retry-After': '30'},
+          body: '{"error":{"code":"too_many_streams","message":"busy"}}'
+        });
+      });
+      const waiting = page.waitForRequest((request) => /\/messages\?after=\d+&wait=/.test(request.url()));
+      const frame = await openWidget(page);
+      const session = await frame.evaluate((key) => JSON.parse(localStorage.getItem(key)), STORAGE_KEY);
+      await waiting;
+      await pushCoachMessage(session, 'Sam here, replying while streams are busy.');
+      await frame.locator('#log .message.from-coach', {hasText: 'streams are busy'}).waitFor();
+      assert.ok(refused >= 1);
+      assert.equal(await frame.locator('#connection-alert').isVisible(), false);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('shows a typing indicator while a reply is on its way', async () => {
     const {context, page} = await openDemo();
     try {
