@@ -71,20 +71,24 @@ struct ConversationService::Impl {
   dialog::DialogDependencies dialog;
   ConversationLocks locks;
 
-  // Wake-ups for WaitForMessages: the newest committed message id per conversation with a recent commit.
-  std::mutex published_mutex;
-  std::condition_variable published;
-  std::unordered_map<std::int64_t, std::int64_t> latest_message_id;
+  // Wake-ups for WaitForMessages. An entry exists only while someone waits on that conversation (registered
+  // before its first read), so memory follows the open event streams and a commit wakes only its own readers.
+  struct Waiters {
+    std::condition_variable changed;
+    std::int64_t latest_message_id = 0;
+    int count = 0;
+  };
+  std::mutex waiters_mutex;
+  std::unordered_map<std::int64_t, std::unique_ptr<Waiters>> waiters;
   bool stopping = false;
 
   /// Called after a commit, never before: a woken reader must find the rows.
   void Publish(std::int64_t conversation_id, std::int64_t message_id) {
-    {
-      std::lock_guard<std::mutex> lock(published_mutex);
-      auto& latest = latest_message_id[conversation_id];
-      latest = std::max(latest, message_id);
-    }
-    published.notify_all();
+    std::lock_guard<std::mutex> lock(waiters_mutex);
+    auto found = waiters.find(conversation_id);
+    if (found == waiters.end()) return;
+    found->second->latest_message_id = std::max(found->second->latest_message_id, message_id);
+    found->second->changed.notify_all();
   }
 
   /// Appends one bot line per dialog reply; returns the stored records.
@@ -288,28 +292,44 @@ std::vector<MessageRecord> ConversationService::Transcript(std::int64_t conversa
 std::vector<MessageRecord> ConversationService::WaitForMessages(std::int64_t conversation_id, std::int64_t after_id,
                                                                 std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  Impl::Waiters* entry = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(impl_->waiters_mutex);
+    if (impl_->stopping) return {};
+    auto& slot = impl_->waiters[conversation_id];
+    if (!slot) slot = std::make_unique<Impl::Waiters>();
+    ++slot->count;
+    entry = slot.get();
+  }
+  struct Unregister {
+    Impl& impl;
+    std::int64_t conversation_id;
+    Impl::Waiters* entry;
+    ~Unregister() {
+      std::lock_guard<std::mutex> lock(impl.waiters_mutex);
+      if (--entry->count == 0) impl.waiters.erase(conversation_id);
+    }
+  } unregister{*impl_, conversation_id, entry};
+
+  // Registered before reading: a commit after a read finds the entry and moves latest_message_id past `known`,
+  // so the wait sees it; a commit before a read is in the read. No wake-up is lost, and a wake-up whose rows are
+  // gone (an erase) raises `known` instead of spinning.
+  std::int64_t known = after_id;
   while (true) {
-    // Read first, then wait: a commit between the read and the wait has already moved latest_message_id
-    // (Publish runs after the commit), so the predicate sees it and no wake-up is lost.
     auto messages = impl_->store.MessagesAfter(conversation_id, after_id, 500);
     if (!messages.empty()) return messages;
-    std::unique_lock<std::mutex> lock(impl_->published_mutex);
-    const auto newer = [&] {
-      if (impl_->stopping) return true;
-      auto found = impl_->latest_message_id.find(conversation_id);
-      return found != impl_->latest_message_id.end() && found->second > after_id;
-    };
-    if (!impl_->published.wait_until(lock, deadline, newer)) return {};
+    std::unique_lock<std::mutex> lock(impl_->waiters_mutex);
+    const auto newer = [&] { return impl_->stopping || entry->latest_message_id > known; };
+    if (!entry->changed.wait_until(lock, deadline, newer)) return {};
     if (impl_->stopping) return {};
+    known = entry->latest_message_id;
   }
 }
 
 void ConversationService::StopWaiting() {
-  {
-    std::lock_guard<std::mutex> lock(impl_->published_mutex);
-    impl_->stopping = true;
-  }
-  impl_->published.notify_all();
+  std::lock_guard<std::mutex> lock(impl_->waiters_mutex);
+  impl_->stopping = true;
+  for (auto& [conversation_id, entry] : impl_->waiters) entry->changed.notify_all();
 }
 
 MessageRecord ConversationService::PostCoachMessage(std::int64_t conversation_id, const std::string& coach_name,
@@ -427,13 +447,6 @@ bool ConversationService::Erase(std::int64_t conversation_id) {
     impl_->store.Audit(conversation_id, "conversation_erased", {{"channel", record->channel}});
     erased = true;
   });
-  if (erased) {
-    {
-      std::lock_guard<std::mutex> lock(impl_->published_mutex);
-      impl_->latest_message_id.erase(conversation_id);
-    }
-    impl_->published.notify_all();
-  }
   return erased;
 }
 

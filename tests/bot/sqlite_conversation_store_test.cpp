@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
@@ -454,4 +458,84 @@ TEST_CASE("a file that is not a database fails with a StoreError naming the oper
     std::fclose(file);
   }
   CHECK_THROWS_AS(SqliteConversationStore(path), StoreError);
+}
+
+namespace {
+
+bool ReadExactly(int fd, void* buffer, std::size_t size) {
+  auto* bytes = static_cast<char*>(buffer);
+  while (size > 0) {
+    const ssize_t got = ::read(fd, bytes, size);
+    if (got <= 0) return false;
+    bytes += got;
+    size -= static_cast<std::size_t>(got);
+  }
+  return true;
+}
+
+// The child: commits turns as fast as it can and acknowledges each one on the pipe only after its commit, as the
+// server answers 200 only after the commit. Never returns; ends by SIGKILL (or SIGPIPE if the parent is gone).
+[[noreturn]] void CommitUntilKilled(const std::string& path, int acknowledgements) {
+  try {
+    SqliteConversationStore store(path);
+    std::int64_t id = 0;
+    store.InTransaction([&] { id = store.SaveConversation(NewConversation("crash")); });
+    for (std::int32_t turn = 0; turn < 10'000'000; ++turn) {
+      store.InTransaction([&] {
+        const auto line =
+            store.AppendMessage(Line(id, Author::user, "turn " + std::to_string(turn), "c" + std::to_string(turn)));
+        store.AppendMessage(Line(id, Author::bot, "reply " + std::to_string(turn), std::nullopt, line));
+      });
+      if (::write(acknowledgements, &turn, sizeof turn) != sizeof turn) ::_exit(3);
+    }
+  } catch (...) {
+    ::_exit(2);
+  }
+  ::_exit(0);
+}
+
+}  // namespace
+
+TEST_CASE("a process killed with SIGKILL mid-load loses no acknowledged commit and leaves a sound file",
+          "[store][crash]") {
+  testing::TempDirectory directory;
+  const std::string path = directory.File("killed.db");
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    CommitUntilKilled(path, pipe_fds[1]);
+  }
+  ::close(pipe_fds[1]);
+  std::int32_t acknowledged = -1;
+  std::int32_t turn = 0;
+  // Let it get well into the load (WAL growing, automatic checkpoints happening), then kill it mid-stride.
+  while (acknowledged < 1500 && ReadExactly(pipe_fds[0], &turn, sizeof turn)) acknowledged = turn;
+  ::kill(child, SIGKILL);
+  // Acknowledgements already in the pipe count too: those turns were committed before the kill.
+  while (ReadExactly(pipe_fds[0], &turn, sizeof turn)) acknowledged = turn;
+  ::close(pipe_fds[0]);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGKILL);
+  REQUIRE(acknowledged >= 1500);
+
+  SqliteConversationStore reopened(path);
+  CHECK(reopened.IntegrityCheck().empty());
+  const auto conversation = reopened.FindConversation("web", "crash");
+  REQUIRE(conversation);
+  const auto messages = reopened.MessagesAfter(conversation->id, 0, 1'000'000);
+  // Every acknowledged turn is there, whole (its reply too), in order; at most the one in flight is extra.
+  REQUIRE(messages.size() >= 2 * static_cast<std::size_t>(acknowledged + 1));
+  CHECK(messages.size() <= 2 * static_cast<std::size_t>(acknowledged + 2));
+  CHECK(messages.size() % 2 == 0);
+  for (std::size_t i = 0; i < messages.size(); i += 2) {
+    const auto expected = std::to_string(i / 2);
+    CHECK(messages[i].text == "turn " + expected);
+    CHECK(messages[i + 1].text == "reply " + expected);
+    CHECK(messages[i + 1].in_reply_to == messages[i].id);
+  }
 }
