@@ -9,25 +9,26 @@ namespace coach::knowledge {
 namespace {
 
 // Words that carry no topic: function words and the fillers of a question. Domain words ("back", "pain", "run")
-// stay: BM25's IDF already makes them cheap because every topic uses them.
+// stay: BM25's IDF already makes them cheap because every topic uses them. "why" stays too: the causes topic
+// answers exactly that, and its authors tag it.
 constexpr std::array kStopWords = {
-    "a",       "about",    "after",   "again",     "all",   "also",    "am",    "an",      "and",    "any",
-    "anyone",  "anything", "are",     "aren",      "as",    "at",      "be",    "because", "been",   "being",
-    "but",     "by",       "can",     "cant",      "could", "couldnt", "did",   "didnt",   "do",     "does",
-    "doesnt",  "doing",    "dont",    "each",      "even",  "ever",    "every", "for",     "from",   "get",
-    "gets",    "getting",  "go",      "going",     "got",   "had",     "has",   "hasnt",   "have",   "havent",
-    "having",  "he",       "her",     "here",      "hers",  "him",     "his",   "how",     "i",      "id",
-    "if",      "ill",      "im",      "in",        "into",  "is",      "isnt",  "it",      "its",    "ive",
-    "just",    "know",     "let",     "lets",      "like",  "may",     "maybe", "me",      "might",  "mine",
-    "more",    "most",     "much",    "must",      "my",    "myself",  "need",  "no",      "not",    "of",
-    "off",     "oh",       "ok",      "okay",      "on",    "one",     "only",  "or",      "other",  "our",
-    "ours",    "out",      "own",     "please",    "quite", "really",  "say",   "she",     "should", "shouldnt",
-    "so",      "some",     "someone", "something", "still", "such",    "sure",  "tell",    "than",   "thanks",
-    "that",    "thats",    "the",     "their",     "them",  "then",    "there", "these",   "they",   "thing",
-    "things",  "think",    "this",    "those",     "to",    "too",     "u",     "up",      "us",     "very",
-    "want",    "was",      "wasnt",   "way",       "we",    "well",    "were",  "what",    "whats",  "when",
-    "where",   "whether",  "which",   "while",     "who",   "why",     "will",  "with",    "wont",   "would",
-    "wouldnt", "yes",      "yet",     "you",       "your",  "youre",   "yours", "yourself"};
+    "a",      "about",    "after",   "again",     "all",   "also",    "am",      "an",      "and",    "any",
+    "anyone", "anything", "are",     "aren",      "as",    "at",      "be",      "because", "been",   "being",
+    "but",    "by",       "can",     "cant",      "could", "couldnt", "did",     "didnt",   "do",     "does",
+    "doesnt", "doing",    "dont",    "each",      "even",  "ever",    "every",   "for",     "from",   "get",
+    "gets",   "getting",  "go",      "going",     "got",   "had",     "has",     "hasnt",   "have",   "havent",
+    "having", "he",       "her",     "here",      "hers",  "him",     "his",     "how",     "i",      "id",
+    "if",     "ill",      "im",      "in",        "into",  "is",      "isnt",    "it",      "its",    "ive",
+    "just",   "know",     "let",     "lets",      "like",  "may",     "maybe",   "me",      "might",  "mine",
+    "more",   "most",     "much",    "must",      "my",    "myself",  "need",    "no",      "not",    "of",
+    "off",    "oh",       "ok",      "okay",      "on",    "one",     "only",    "or",      "other",  "our",
+    "ours",   "out",      "own",     "please",    "quite", "really",  "say",     "she",     "should", "shouldnt",
+    "so",     "some",     "someone", "something", "still", "such",    "sure",    "tell",    "than",   "thanks",
+    "that",   "thats",    "the",     "their",     "them",  "then",    "there",   "these",   "they",   "thing",
+    "things", "think",    "this",    "those",     "to",    "too",     "u",       "up",      "us",     "very",
+    "want",   "was",      "wasnt",   "way",       "we",    "well",    "were",    "what",    "whats",  "when",
+    "where",  "whether",  "which",   "while",     "who",   "will",    "with",    "wont",    "would",  "wouldnt",
+    "yes",    "yet",      "you",     "your",      "youre", "yours",   "yourself"};
 
 bool IsAsciiAlphanumeric(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');

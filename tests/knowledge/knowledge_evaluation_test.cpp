@@ -138,8 +138,12 @@ TEST_CASE("feature dump of the FAQ set", "[.][dump]") {
   using coach::knowledge::SynonymMode;
   const auto content = coach::knowledge::LoadContent(std::string(COACH_SOURCE_DIR) + "/content");
   const std::vector<std::pair<std::string, coach::knowledge::ColumnWeights>> weight_sets = {
-      {"default", {}},        {"flat", {1, 1, 1, 1, 1}},    {"questions", {2, 6, 2, 1, 1}},
-      {"titles", {8, 3, 3, 1.5, 1}}, {"tags", {4, 3, 6, 1.5, 1}}, {"body", {4, 3, 3, 3, 2}}};
+      {"default", {}},
+      {"flat", {1, 1, 1, 1, 1}},
+      {"questions", {2, 6, 2, 1, 1}},
+      {"titles", {8, 3, 3, 1.5, 1}},
+      {"tags", {4, 3, 6, 1.5, 1}},
+      {"body", {4, 3, 3, 3, 2}}};
   for (auto layout : {IndexLayout::kTopicRows, IndexLayout::kQuestionRows}) {
     for (auto mode : {SynonymMode::kQueryExpansion, SynonymMode::kConceptTokens}) {
       for (const auto& [weights_name, weights] : weight_sets) {
