@@ -428,6 +428,39 @@ TEST_CASE("a writer that bypasses the service mid-turn makes the turn fail whole
   CHECK_FALSE(retry.replies.empty());
 }
 
+TEST_CASE("a store failure in the middle of a turn's writes rolls back the whole turn", "[service]") {
+  Fixture fixture;
+  testing::TempDirectory directory;
+  const std::string path = directory.File("failing.db");
+  SqliteConversationStore store(path);
+  ConversationService service(store, fixture.dependencies);
+  const auto started = service.StartConversation("web", "s");
+  const auto transcript_before = service.Transcript(started.conversation_id, 0);
+  const auto row_before = service.FindConversation("web", "s");
+  {
+    // Another connection makes every bot line fail, as a full disk would: the user line is already written.
+    SqliteDatabase saboteur(path);
+    saboteur.Execute(
+        "CREATE TRIGGER fail_replies BEFORE INSERT ON messages WHEN NEW.author = 'bot' "
+        "BEGIN SELECT RAISE(ABORT, 'simulated disk full'); END",
+        "install failing trigger");
+  }
+  CHECK_THROWS_WITH(service.HandleInbound(Web("s", "pain", "1")),
+                    Catch::Contains("append message") && Catch::Contains("simulated disk full"));
+  CHECK(service.Transcript(started.conversation_id, 0).size() == transcript_before.size());
+  CHECK_FALSE(store.FindByClientMessageId(started.conversation_id, "1"));
+  const auto row_after = service.FindConversation("web", "s");
+  CHECK(row_after->state_key == row_before->state_key);
+  CHECK(row_after->revision == row_before->revision);
+  {
+    SqliteDatabase repair(path);
+    repair.Execute("DROP TRIGGER fail_replies", "remove failing trigger");
+  }
+  const auto retry = service.HandleInbound(Web("s", "pain", "1"));
+  CHECK_FALSE(retry.duplicate);
+  CHECK_FALSE(retry.replies.empty());
+}
+
 TEST_CASE("invalid UTF-8, 10,000 characters and empty text are answered and stored clean", "[service]") {
   Fixture fixture;
   SqliteConversationStore store(":memory:");
