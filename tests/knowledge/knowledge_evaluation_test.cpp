@@ -165,3 +165,21 @@ TEST_CASE("feature dump of the FAQ set", "[.][dump]") {
   }
   SUCCEED();
 }
+
+// Hidden: per-term detail of faq_set.jsonl for the default index (topics containing each term), for analysis of the
+// coverage formula. Reads the set only.
+TEST_CASE("term dump of the FAQ set", "[.][terms]") {
+  const auto& index = ProductKnowledge().index();
+  for (const auto& question : ReadQuestions("tests/data/faq_set.jsonl")) {
+    const auto hits = index.Search(question.text, 2);
+    std::printf("Q\t%s\t%s\t%.3f\t%.3f\t%s\n", question.topic.value_or("null").c_str(),
+                hits.empty() ? "" : hits[0].topic_id.c_str(), hits.empty() ? 0.0 : hits[0].score,
+                hits.size() > 1 ? hits[1].score : 0.0, question.text.c_str());
+    for (const auto& term : index.query_builder().Terms(question.text)) {
+      std::string topics;
+      for (const auto& topic : index.TopicsWith(term)) topics += topic + ",";
+      std::printf("T\t%s\t%s\n", term.typed.c_str(), topics.c_str());
+    }
+  }
+  SUCCEED();
+}
