@@ -141,8 +141,10 @@ std::vector<SearchHit> KnowledgeIndex::Search(std::string_view question, int lim
   for (const auto& term : terms) {
     containing.push_back(TopicsWith(term));
     const double frequency = static_cast<double>(containing.back().size());
+    // A number the content never mentions (an age, a pace, a price) is a detail of the question, not its subject.
+    const bool number = std::all_of(term.typed.begin(), term.typed.end(), [](char c) { return c >= '0' && c <= '9'; });
     weights.push_back(containing.back().empty()
-                          ? unknown_term_weight_ * single_topic_weight
+                          ? (number ? 0.0 : unknown_term_weight_ * single_topic_weight)
                           : std::max(0.0, std::log((topics - frequency + 0.5) / (frequency + 0.5))));
     if (!containing.back().empty() && containing.back().size() < topic_count_) distinguishing.push_back(term);
   }

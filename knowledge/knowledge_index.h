@@ -20,8 +20,9 @@ struct SearchHit {
   std::string topic_id;
   double score = 0;
   /// Share of the question's information this topic explains: the IDF-weighted fraction of the question's terms
-  /// found in the topic, where a term no topic contains weighs most ("carbs" in a nutrition question) and a term
-  /// every topic contains weighs nothing. 0..1; 0 when the question has no informative term.
+  /// found in the topic, where a word no topic contains weighs like a word in one topic ("carbs" in a nutrition
+  /// question), a number no topic contains and a term every topic contains weigh nothing. 0..1; 0 when the question
+  /// has no informative term.
   double coverage = 0;
 };
 

@@ -77,6 +77,10 @@ TEST_CASE("coverage says how much of the question the topic explains", "[index]"
   CHECK(partial.front().topic_id == "brace");
   CHECK(partial.front().coverage < 0.5);
   CHECK(partial.front().coverage > 0.0);
+  // A number the content never mentions is a detail, not the subject.
+  const auto with_number = index.Search("corset 1234");
+  REQUIRE(!with_number.empty());
+  CHECK(with_number.front().coverage == Approx(1.0));
 }
 
 TEST_CASE("typos still find the topic", "[index]") {
