@@ -510,6 +510,31 @@ TEST_CASE("event streams need the session's token and are limited in number", "[
   CHECK(reader.Collected().back().second["text"] == "done");
 }
 
+TEST_CASE("a client that hangs up frees its event stream slot", "[web_server]") {
+  auto options = TestOptions();
+  options.max_event_streams = 1;
+  options.event_wait_slice = std::chrono::milliseconds(20);
+  options.heartbeat_interval = std::chrono::milliseconds(1);  // every idle slice writes, so a gone client shows
+  LiveServer server(options);
+  auto client = server.Client();
+  const auto session = CreateSession(client);
+  const auto stream = session.path("/events") + "?token=" + session.token;
+  {
+    // Takes the only slot, reads the greeting, then hangs up.
+    EventReader reader(server, stream, {}, UntilCount(1));
+    REQUIRE(!reader.Collected().empty());
+  }
+  // The server notices at its next heartbeat; until then the slot is busy. No sleeping: ask until it is free.
+  int refusals = 0;
+  for (;;) {
+    EventReader next(server, stream, {}, UntilCount(1));
+    const auto events = next.Collected();
+    if (!events.empty()) break;
+    REQUIRE(++refusals < 100000);
+  }
+  SUCCEED("slot freed after " << refusals << " refusals");
+}
+
 TEST_CASE("long polling returns messages that arrive while waiting", "[web_server]") {
   LiveServer server;
   auto client = server.Client();
