@@ -37,7 +37,8 @@ class TempFolder {
 /// `coachbot serve <args>` with stdout (the start-up line) and stderr (logs, refusals) on pipes.
 class ServeProcess {
  public:
-  explicit ServeProcess(std::vector<std::string> args) {
+  explicit ServeProcess(std::vector<std::string> args,
+                        const std::vector<std::pair<std::string, std::string>>& environment = {}) {
     int out[2];
     int err[2];
     REQUIRE(::pipe(out) == 0);
@@ -49,6 +50,7 @@ class ServeProcess {
       ::dup2(err[1], STDERR_FILENO);
       ::close(out[0]);
       ::close(err[0]);
+      for (const auto& [name, value] : environment) ::setenv(name.c_str(), value.c_str(), 1);
       args.insert(args.begin(), {COACH_BINARY_DIR "/coachbot", "serve"});
       std::vector<char*> argv;
       for (auto& arg : args) argv.push_back(arg.data());
@@ -135,6 +137,33 @@ TEST_CASE("serve starts on a free port, answers, and stops cleanly on SIGTERM", 
   CHECK(logs.find(R"("event":"stopped")") != std::string::npos);
   // The WAL was checkpointed into the database file on the way out.
   CHECK((!fs::exists(database.string() + "-wal") || fs::file_size(database.string() + "-wal") == 0));
+}
+
+TEST_CASE("serve takes its settings from the environment", "[serve_command]") {
+  TempFolder folder;
+  const auto database = (folder.path() / "from-env.db").string();
+  ServeProcess serve({}, {{"COACHBOT_PORT", "0"},
+                          {"COACHBOT_HOST", "127.0.0.1"},
+                          {"COACHBOT_DB", database},
+                          {"COACHBOT_CONTENT", kContent},
+                          {"COACHBOT_ALLOWED_ORIGINS", "https://club.example"},
+                          {"COACHBOT_ADMIN_TOKEN", "env-admin"}});
+  const auto line = serve.FirstLine();
+  INFO(line);
+  const int port = PortFrom(line);
+  REQUIRE(port > 0);
+  CHECK(line.find("(database " + database + ", content " + kContent + ")") != std::string::npos);
+  httplib::Client client("127.0.0.1", port);
+  const auto chat = client.Get("/chat");
+  CHECK(chat->get_header_value("Content-Security-Policy").find("frame-ancestors 'self' https://club.example") !=
+        std::string::npos);
+  // The admin route exists (401 for a wrong token, not 404).
+  CHECK(client
+            .Post("/api/v1/admin/conversations/0123456789abcdef0123456789abcdef/coach-messages",
+                  {{"Authorization", "Bearer wrong"}}, "{}", "application/json")
+            ->status == 401);
+  serve.Signal(SIGTERM);
+  CHECK(serve.Wait() == 0);
 }
 
 TEST_CASE("a session survives a restart of the server", "[serve_command]") {
