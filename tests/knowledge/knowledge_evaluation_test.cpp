@@ -1,6 +1,7 @@
 // Measures the answer picker on the real content: top-1 accuracy on on-topic questions (an unanswered question
 // counts as wrong) and the rejection rate on off-topic ones. The thresholds in knowledge_base.h were tuned on
-// faq_set.jsonl only; faq_holdout.jsonl is checked with the same bars and never used for tuning.
+// faq_set.jsonl and studied on faq_dev.jsonl (the first holdout, now a development set) for classes of failure;
+// faq_holdout_v2.jsonl was written from the topic titles alone and is never tuned on: only its figures are printed.
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -96,14 +97,24 @@ TEST_CASE("FAQ set: top-1 accuracy and off-topic rejection reach 90%", "[evaluat
   REQUIRE(figures.rejection() >= 0.90);
 }
 
-TEST_CASE("FAQ holdout: the same bars, never tuned on", "[evaluation]") {
-  const auto questions = ReadQuestions("tests/data/faq_holdout.jsonl");
+TEST_CASE("FAQ dev set (the first holdout): the same bars", "[evaluation]") {
+  const auto questions = ReadQuestions("tests/data/faq_dev.jsonl");
   const auto figures = Evaluate(ProductKnowledge().index(), questions, ProductKnowledge().thresholds());
-  Report("faq_holdout.jsonl", figures, false);
+  Report("faq_dev.jsonl", figures, true);
   REQUIRE(figures.on_topic > 0);
   REQUIRE(figures.off_topic > 0);
   REQUIRE(figures.accuracy() >= 0.90);
   REQUIRE(figures.rejection() >= 0.90);
+}
+
+TEST_CASE("FAQ holdout v2: never tuned on, a floor of 85% on a small set", "[evaluation]") {
+  const auto questions = ReadQuestions("tests/data/faq_holdout_v2.jsonl");
+  const auto figures = Evaluate(ProductKnowledge().index(), questions, ProductKnowledge().thresholds());
+  Report("faq_holdout_v2.jsonl", figures, false);
+  REQUIRE(figures.on_topic >= 35);
+  REQUIRE(figures.off_topic >= 10);
+  CHECK(figures.accuracy() >= 0.85);
+  CHECK(figures.rejection() >= 0.85);
 }
 
 // Hidden (run with `coach_knowledge_tests "[tuning]"`): the threshold grid on faq_set.jsonl that the defaults
