@@ -16,6 +16,12 @@ export const projectRoot = path.resolve(here, '..', '..');
 export const artifactsDir = path.join(here, 'artifacts');
 export const screenshotsDir = path.join(projectRoot, 'docs', 'screenshots');
 
+// Every server this process started; none may outlive the test run, even when a test fails half-way.
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
 const binary = path.resolve(projectRoot, process.env.COACHBOT_BINARY || 'build/coachbot');
 
 /// Starts `coachbot serve` and resolves once it printed its listening line.
@@ -28,6 +34,8 @@ export async function startServer({port = 0, databaseDir = null, adminToken = nu
     '--admin-token', token, ...extraArgs
   ];
   const child = spawn(binary, args, {cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe']});
+  children.add(child);
+  child.on('exit', () => children.delete(child));
   const stderr = [];
   child.stderr.on('data', (chunk) => {
     stderr.push(chunk);
@@ -120,6 +128,7 @@ export async function startHostPage(widgetOrigin) {
         `<body><h1>Partner running club</h1><a href="#top">Top</a></body></html>`);
   });
   server.listen(0, '127.0.0.1');
+  server.unref();  // a failed test must not keep the run alive
   await once(server, 'listening');
   const origin = `http://127.0.0.1:${server.address().port}`;
   return {

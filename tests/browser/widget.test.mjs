@@ -12,6 +12,8 @@ const DESKTOP = {
   width: 1280,
   height: 800
 };
+// Generous, as the machine may be busy compiling. Every wait is for a condition: this only bounds a failure.
+const WAIT_LIMIT_MS = 60000;
 const XSS_PAYLOAD = '<img src=x onerror=alert(1)>';
 const EMERGENCY_MESSAGE = 'I can\'t feel anything when I wipe and I can\'t pee';
 
@@ -29,9 +31,16 @@ after(async () => {
   server?.removeDatabase();
 });
 
+/// A fresh browser context (fresh localStorage and cookies) with the suite's wait limit.
+async function newContext(options) {
+  const context = await browser.newContext(options);
+  context.setDefaultTimeout(WAIT_LIMIT_MS);
+  return context;
+}
+
 /// A fresh browser context (fresh localStorage) on the demo page.
 async function openDemo({viewport = DESKTOP, ...options} = {}) {
-  const context = await browser.newContext({viewport, ...options});
+  const context = await newContext({viewport, ...options});
   const page = await context.newPage();
   const dialogs = recordDialogs(page);
   const errors = recordErrors(page);
@@ -395,8 +404,9 @@ describe('chat widget on the demo page', () => {
 describe('chat widget when the server goes away', () => {
   test('shows the unreachable state with a retry that recovers', async () => {
     let own = await startServer();
-    const context = await browser.newContext({viewport: DESKTOP});
+    let context = null;
     try {
+      context = await newContext({viewport: DESKTOP});
       const page = await context.newPage();
       await page.goto(own.url + '/');
       const frame = await openWidget(page);
@@ -420,7 +430,7 @@ describe('chat widget when the server goes away', () => {
       await alert.waitFor({state: 'hidden'});
       assert.equal(await frame.locator('#log .message.failed').count(), 0);
     } finally {
-      await context.close();
+      await context?.close();
       await own.stop();
       own.removeDatabase();
     }
@@ -430,11 +440,12 @@ describe('chat widget when the server goes away', () => {
 describe('chat widget embedded on another website', () => {
   test('works on an allowed origin, cannot be read by it, and is refused on other origins', async () => {
     let own = null;
+    let context = null;
     const allowed = await startHostPage(() => own.url);
     const stranger = await startHostPage(() => own.url);
-    own = await startServer({extraArgs: ['--allowed-origins', allowed.origin]});
-    const context = await browser.newContext({viewport: DESKTOP});
     try {
+      own = await startServer({extraArgs: ['--allowed-origins', allowed.origin]});
+      context = await newContext({viewport: DESKTOP});
       const page = await context.newPage();
       await page.goto(allowed.url);
       const frame = await openWidget(page);
@@ -455,7 +466,7 @@ describe('chat widget embedded on another website', () => {
       const blocked = await (await refused.locator('#coachbot-frame').elementHandle()).contentFrame();
       assert.equal(await blocked.locator('#log').count(), 0);
     } finally {
-      await context.close();
+      await context?.close();
       await own?.stop();
       own?.removeDatabase();
       await allowed.stop();
