@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "knowledge/scope_check.h"
+
 namespace coach::knowledge {
 namespace {
 
@@ -128,6 +130,7 @@ KnowledgeIndex::~KnowledgeIndex() {
 }
 
 std::vector<SearchHit> KnowledgeIndex::Search(std::string_view question, int limit) const {
+  if (ScopeCheck::AboutOtherBodyPartOnly(QueryBuilder::Words(question))) return {};
   const std::vector<QueryTerm> terms = query_builder_->Terms(question);
   if (terms.empty()) return {};
 

@@ -61,7 +61,8 @@ class KnowledgeIndex {
   KnowledgeIndex(const KnowledgeIndex&) = delete;
   KnowledgeIndex& operator=(const KnowledgeIndex&) = delete;
 
-  /// The best `limit` topics for the question, best first; empty when no word of it is in the content.
+  /// The best `limit` topics for the question, best first; empty when no word of it is in the content or when it
+  /// is about another body part only (ScopeCheck).
   std::vector<SearchHit> Search(std::string_view question, int limit = 3) const;
   /// Runs a raw MATCH expression (for tests of the query building); throws std::runtime_error on SQL errors.
   /// The hits carry no coverage.

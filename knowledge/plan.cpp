@@ -178,6 +178,9 @@ PlanVariations ParsePlanVariations(const std::string& json_text, const std::file
             const YAML::Node with = item["with"];
             if (!with) reader.Fail(item, "missing field 'with'");
             replacement.with = reader.Activity(with);
+            if (const std::string title = reader.Text(item, "day_title", false); !title.empty()) {
+              replacement.day_title = title;
+            }
             for (const auto& [week, plan] : plans_by_week) {
               if (variation.week && *variation.week != week) continue;
               const auto day = static_cast<std::size_t>(replacement.day);
@@ -222,6 +225,7 @@ TailoredPlan TailorPlan(const std::map<int, RecoveryPlan>& plans_by_week, const 
       for (const auto& replacement : variation.replacements) {
         auto& day = tailored.plan.days[static_cast<std::size_t>(replacement.day - 1)];
         day.activities[static_cast<std::size_t>(replacement.activity_index)] = replacement.with;
+        if (replacement.day_title) day.title = *replacement.day_title;
       }
     }
   };

@@ -43,6 +43,8 @@ struct ActivityReplacement {
   int day = 0;
   int activity_index = 0;  ///< zero-based, into that day's activities
   PlanActivity with;
+  /// The day's new title, when the swap changes what the day is ("Walk-run intervals" becoming cross-training).
+  std::optional<std::string> day_title;
 };
 
 /// How a plan changes for one kind of runner or one pain level.

@@ -42,6 +42,12 @@ TEST_CASE("questions find the topic whose words they share, best first", "[index
   CHECK(hits.front().score > 0);
 }
 
+TEST_CASE("a question about another body part alone finds nothing", "[index]") {
+  const KnowledgeIndex index(Fixture());
+  CHECK(index.Search("how long should I stretch my knee", 3).empty());
+  CHECK_FALSE(index.Search("how long should I stretch my back and knee", 3).empty());
+}
+
 TEST_CASE("porter stemming matches other forms of a word", "[index]") {
   const KnowledgeIndex index(Fixture());
   CHECK(Best(index, "stretched hamstring") == "stretches");

@@ -83,10 +83,28 @@ TEST_CASE("moderate pain changes week 2 only, by score or by rising pain", "[pla
   for (const auto& request : {Request("", 4, false, 2), Request("", 1, true, 2)}) {
     const auto messages = Messages(request);
     CHECK_THAT(messages[0], Catch::EndsWith("Your pain is 3/10 or more: no running this week."));
-    CHECK(messages[1] == "Day 1: Walk-run\n• Walk: 20-25 min, easy");
+    // The swap renames the day: a day titled "Walk-run" with no running in it would contradict itself.
+    CHECK(messages[1] == "Day 1: Walk instead of running\n• Walk: 20-25 min, easy");
   }
   // The variation is for week 2: week 1 stays as it is.
   CHECK(Messages(Request("", 5, false, 1)) == Messages(Request("", std::nullopt, false, 1)));
+}
+
+TEST_CASE("a replacement without a day title keeps the day's title", "[plan]") {
+  CHECK_THAT(Messages(Request("beginner", 1, false, 1))[1], Catch::StartsWith("Day 1: Walk and breathe\n"));
+}
+
+TEST_CASE("the product's moderate-pain plan titles its run days as cross-training", "[plan]") {
+  const auto content = coach::knowledge::LoadContent(std::string(COACH_SOURCE_DIR) + "/content");
+  for (int week : {1, 2}) {
+    const auto tailored = TailorPlan(content.plans_by_week, content.variations, Request("", 5, false, week));
+    for (int day : {3, 6}) {
+      const auto& plan_day = tailored.plan.days[static_cast<std::size_t>(day - 1)];
+      INFO("week " << week << " day " << day);
+      CHECK_THAT(plan_day.title, Catch::StartsWith("Cross-training"));
+      for (const auto& activity : plan_day.activities) CHECK_THAT(activity.name, !Catch::Contains("jog"));
+    }
+  }
 }
 
 TEST_CASE("pain level follows the 3/10 rule", "[plan]") {
