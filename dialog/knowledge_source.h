@@ -11,16 +11,16 @@ namespace coach::dialog {
 struct KnowledgeAnswer {
   std::string topic_id;  ///< content topic id ("shoes")
   std::string title;
-  std::string text;      ///< chat-ready plain text, a few short paragraphs at most
-  double score = 0;      ///< the index's confidence, for logs and tests
+  std::string text;  ///< chat-ready plain text, a few short paragraphs at most
+  double score = 0;  ///< the index's confidence, for logs and tests
 };
 
 /// What the dialog knows about the runner when it hands out a plan.
 struct PlanRequest {
-  std::string runner_type;   ///< "beginner", "distance", "older_returning", "other" or empty
+  std::string runner_type;  ///< "beginner", "distance", "older_returning", "other" or empty
   std::optional<int> pain_score;
   bool pain_rises_after_running = false;
-  int week = 1;              ///< 1 = the recovery week, 2 = the progression
+  int week = 1;  ///< 1 = the recovery week, 2 = the progression
 };
 
 /// The dialog's window on the coaching content (implemented by coach::knowledge). Kept here, as an interface,

@@ -10,7 +10,9 @@
 namespace coach::dialog {
 namespace {
 
-std::vector<QuickReply> YesNo() { return {{"Yes", "yes"}, {"No", "no"}}; }
+std::vector<QuickReply> YesNo() {
+  return {{"Yes", "yes"}, {"No", "no"}};
+}
 
 std::vector<Question> BuildCatalogue() {
   std::vector<Question> q;
@@ -137,20 +139,20 @@ std::vector<Question> BuildCatalogue() {
                {},
                {}});
   // --- phase "profile" ---
-  q.push_back({"profile_type",
-               "profile",
-               "Which of these sounds most like you?",
-               {{"New to running", "beginner"},
-                {"Distance runner", "distance"},
-                {"Older, or coming back from injury", "older_returning"},
-                {"None of these", "other"}},
-               AnswerType::choice,
-               {},
-               {{"beginner", "new", "beginner", "started", "starting", "couch", "first"},
-                {"distance", "distance", "marathon", "half", "ultra", "long", "miles", "km"},
-                {"older_returning", "older", "returning", "comeback", "injury", "injured", "back after", "50",
-                 "60", "70"},
-                {"other", "none", "neither", "other", "casual"}}});
+  q.push_back(
+      {"profile_type",
+       "profile",
+       "Which of these sounds most like you?",
+       {{"New to running", "beginner"},
+        {"Distance runner", "distance"},
+        {"Older, or coming back from injury", "older_returning"},
+        {"None of these", "other"}},
+       AnswerType::choice,
+       {},
+       {{"beginner", "new", "beginner", "started", "starting", "couch", "first"},
+        {"distance", "distance", "marathon", "half", "ultra", "long", "miles", "km"},
+        {"older_returning", "older", "returning", "comeback", "injury", "injured", "back after", "50", "60", "70"},
+        {"other", "none", "neither", "other", "casual"}}});
   q.push_back({"profile_goal",
                "profile",
                "What's your goal right now?",
@@ -219,9 +221,7 @@ std::vector<Question> BuildCatalogue() {
   q.push_back({"professional_choice",
                "see_professional",
                "What would you like to do?",
-               {{"Talk to a coach", "coach"},
-                {"A gentle plan meanwhile", "gentle_plan"},
-                {"Start over", "restart"}},
+               {{"Talk to a coach", "coach"}, {"A gentle plan meanwhile", "gentle_plan"}, {"Start over", "restart"}},
                AnswerType::choice,
                {},
                {{"gentle_plan", "plan", "gentle", "meanwhile"}}});
@@ -260,14 +260,33 @@ bool ContainsPhrase(const std::string& normalized_text, const std::string& phras
 }
 
 std::optional<bool> ReadYesNo(std::string_view text) {
-  static const std::vector<std::string> kYes = {"yes",  "y",   "yeah", "yep",  "yup",  "ya",     "sure",  "correct",
-                                                "true", "si",  "sí",   "ja",   "haan", "han",    "ha",    "yess",
-                                                "yea",  "aye", "ok",   "okay", "i do", "i have", "indeed", "definitely",
-                                                "absolutely", "afraid so", "it does", "they are", "i am"};
-  static const std::vector<std::string> kNo = {
-      "no",      "n",      "nope",     "nah",        "not really", "none",       "never",  "nothing",
-      "nein",    "nahi",   "nahin",    "na",         "no i don't", "i don't",    "i dont", "dont think so",
-      "not at all", "negative", "doesn't", "it doesn't", "they aren't", "i haven't", "nothing like that"};
+  static const std::vector<std::string> kYes = {
+      "yes",  "y",      "yeah",   "yep",        "yup",        "ya",        "sure",    "correct",  "true", "si",
+      "sí",   "ja",     "haan",   "han",        "ha",         "yess",      "yea",     "aye",      "ok",   "okay",
+      "i do", "i have", "indeed", "definitely", "absolutely", "afraid so", "it does", "they are", "i am"};
+  static const std::vector<std::string> kNo = {"no",
+                                               "n",
+                                               "nope",
+                                               "nah",
+                                               "not really",
+                                               "none",
+                                               "never",
+                                               "nothing",
+                                               "nein",
+                                               "nahi",
+                                               "nahin",
+                                               "na",
+                                               "no i don't",
+                                               "i don't",
+                                               "i dont",
+                                               "dont think so",
+                                               "not at all",
+                                               "negative",
+                                               "doesn't",
+                                               "it doesn't",
+                                               "they aren't",
+                                               "i haven't",
+                                               "nothing like that"};
   const std::string normalized = Normalized(text);
   const auto words = Words(text);
   if (words.empty()) return std::nullopt;
@@ -357,16 +376,17 @@ bool LooksLikeQuestion(std::string_view text) {
   const auto words = Words(text);
   if (words.empty()) return false;
   if (text.find('?') != std::string_view::npos) return true;
-  static const std::vector<std::string> kStarters = {
-      "what", "whats", "what's", "how", "why", "when", "where", "which", "who", "can", "could", "should", "shall",
-      "is", "are", "do", "does", "did", "will", "would", "may", "might", "tell", "explain", "any", "anything"};
+  static const std::vector<std::string> kStarters = {"what",  "whats", "what's",  "how",   "why",     "when",  "where",
+                                                     "which", "who",   "can",     "could", "should",  "shall", "is",
+                                                     "are",   "do",    "does",    "did",   "will",    "would", "may",
+                                                     "might", "tell",  "explain", "any",   "anything"};
   return std::find(kStarters.begin(), kStarters.end(), words.front()) != kStarters.end() && words.size() >= 3;
 }
 
 bool IsRestartCommand(std::string_view text) {
   const std::string normalized = Normalized(text);
-  static const std::vector<std::string> kCommands = {"restart", "start over", "start again", "reset", "start",
-                                                     "begin again", "new conversation"};
+  static const std::vector<std::string> kCommands = {"restart", "start over",  "start again",     "reset",
+                                                     "start",   "begin again", "new conversation"};
   return std::find(kCommands.begin(), kCommands.end(), normalized) != kCommands.end() ||
          FoldForMatching(text) == "/start" || FoldForMatching(text) == "/restart";
 }
@@ -374,8 +394,8 @@ bool IsRestartCommand(std::string_view text) {
 bool IsCoachRequest(std::string_view text) {
   const std::string normalized = Normalized(text);
   static const std::vector<std::string> kPhrases = {
-      "coach",       "talk to a coach", "speak to a coach", "real person", "a human",   "human",
-      "talk to a human", "speak to someone", "talk to someone", "real coach", "agent", "operator"};
+      "coach",           "talk to a coach",  "speak to a coach", "real person", "a human", "human",
+      "talk to a human", "speak to someone", "talk to someone",  "real coach",  "agent",   "operator"};
   for (const auto& phrase : kPhrases) {
     if (normalized == phrase) return true;
   }

@@ -12,10 +12,10 @@ namespace coach::dialog {
 
 /// How an answer to a question is read.
 enum class AnswerType {
-  choice,       ///< one of the quick replies (by label, value or a keyword); nothing else
+  choice,          ///< one of the quick replies (by label, value or a keyword); nothing else
   choice_or_text,  ///< a quick reply, or any short description in the runner's words
-  yes_no,       ///< yes / no in the common ways of saying them (a few languages)
-  pain_score,   ///< a number from 0 to 10 ("5", "5/10", "about a 6"), or a quick reply
+  yes_no,          ///< yes / no in the common ways of saying them (a few languages)
+  pain_score,      ///< a number from 0 to 10 ("5", "5/10", "about a 6"), or a quick reply
 };
 
 /// A screening answer that is itself a red flag: the level it means and the flag id it records.

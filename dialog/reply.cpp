@@ -1,11 +1,10 @@
 #include "dialog/reply.h"
 
-#include <array>
-#include <utility>
+#include "dialog/enum_names.h"
 
 namespace coach::dialog {
 namespace {
-constexpr std::array<std::pair<ReplyKind, std::string_view>, 9> kNames{{
+constexpr EnumNames<ReplyKind, 9> kNames{{{
     {ReplyKind::normal, "normal"},
     {ReplyKind::emergency, "emergency"},
     {ReplyKind::urgent, "urgent"},
@@ -15,21 +14,15 @@ constexpr std::array<std::pair<ReplyKind, std::string_view>, 9> kNames{{
     {ReplyKind::not_sure, "not_sure"},
     {ReplyKind::coach, "coach"},
     {ReplyKind::system, "system"},
-}};
+}}};
 }  // namespace
 
 std::string_view ToString(ReplyKind kind) {
-  for (const auto& [value, name] : kNames) {
-    if (value == kind) return name;
-  }
-  return "normal";
+  return kNames.NameOf(kind).value_or("normal");
 }
 
 ReplyKind ParseReplyKind(std::string_view name) {
-  for (const auto& [value, known] : kNames) {
-    if (known == name) return value;
-  }
-  return ReplyKind::normal;
+  return kNames.ValueOf(name).value_or(ReplyKind::normal);
 }
 
 }  // namespace coach::dialog

@@ -7,9 +7,9 @@ namespace coach::dialog {
 
 /// A runner message made safe to read: valid UTF-8, no control characters, trimmed.
 struct CleanText {
-  std::string text;           ///< valid UTF-8; invalid bytes became U+FFFD, controls became spaces
+  std::string text;  ///< valid UTF-8; invalid bytes became U+FFFD, controls became spaces
   bool had_invalid_utf8 = false;
-  bool truncated = false;     ///< longer than kMaxMessageBytes: only the first part is kept
+  bool truncated = false;  ///< longer than kMaxMessageBytes: only the first part is kept
 };
 
 /// Messages beyond this are cut (at a character boundary). Generous for chat, small enough that a pasted book

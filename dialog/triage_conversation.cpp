@@ -266,8 +266,9 @@ struct FinishPain {
     const int score = SlotInt(ctx, "pain_score", 0);
     std::string lead;
     if (score < 3 && ev.value == "no") {
-      lead = "Good news: pain below 3/10 that doesn't build up after runs usually means you can keep "
-             "running, with care. Now a little about you, so the plan fits.";
+      lead =
+          "Good news: pain below 3/10 that doesn't build up after runs usually means you can keep "
+          "running, with care. Now a little about you, so the plan fits.";
     } else {
       lead = "Thanks. Ease off hard or long runs for now; I'll keep the plan gentle. Now a little about you.";
     }
@@ -368,19 +369,23 @@ struct EnterQuestionMode {
   }
 };
 
+// "What you describe" plus the runner's own words that fired, so the runner sees why we are worried.
+std::string WhatYouDescribe(const TriageDecision& decision) {
+  return decision.evidence.empty() ? "What you describe" : "What you describe (" + Quote(decision.evidence) + ")";
+}
+
 std::string EmergencyText(const Context& ctx, const TriageDecision& decision) {
   const std::string& number = ctx.deps->settings.emergency_number;
-  std::string what = decision.evidence.empty() ? "What you describe" : "What you describe (" + Quote(decision.evidence) + ")";
+  const std::string what = WhatYouDescribe(decision);
   return "This needs emergency care now. " + what +
-         " can be a sign of a serious problem that must be treated within hours. Call emergency services (" +
-         number +
+         " can be a sign of a serious problem that must be treated within hours. Call emergency services (" + number +
          ") or go to the nearest emergency department now. Stop running, and don't wait for our reply. I've "
          "alerted a coach, who will see this conversation.";
 }
 
 std::string UrgentText(const Context& ctx, const TriageDecision& decision) {
   const std::string& number = ctx.deps->settings.emergency_number;
-  std::string what = decision.evidence.empty() ? "What you describe" : "What you describe (" + Quote(decision.evidence) + ")";
+  const std::string what = WhatYouDescribe(decision);
   return "Please see a doctor today. " + what +
          " needs a medical check soon: call your doctor's surgery for a same-day appointment, or an urgent care "
          "line. Stop running until you've been seen. If you get numbness around your groin, trouble peeing or "
@@ -433,12 +438,11 @@ struct AdviseProfessional {
   void operator()(const RedFlag& ev, Fsm& fsm, S&, T&) const {
     Context& ctx = *fsm.ctx;
     RaiseLevel(ctx, TriageLevel::see_professional);
-    std::string what = ev.decision.evidence.empty() ? "What you describe"
-                                                    : "What you describe (" + Quote(ev.decision.evidence) + ")";
     Say(ctx,
-        what + " can mean a nerve is irritated or something needs a closer look. Please stop running for now and "
-              "book an appointment with a physiotherapist or your doctor. If you notice numbness around your groin, "
-              "trouble peeing or weakness in both legs, call " +
+        WhatYouDescribe(ev.decision) +
+            " can mean a nerve is irritated or something needs a closer look. Please stop running for now and "
+            "book an appointment with a physiotherapist or your doctor. If you notice numbness around your groin, "
+            "trouble peeing or weakness in both legs, call " +
             ctx.deps->settings.emergency_number + " at once.",
         ReplyKind::see_professional);
     Ask(ctx, *FindQuestion("professional_choice"));
@@ -610,9 +614,7 @@ bool RestoreActiveState(TriageMachine& machine, std::string_view key) {
 
 // ---------------------------------------------------------------------------------------------------------------
 struct TriageConversation::Machine {
-  explicit Machine(const DialogDependencies& dependencies) : deps(dependencies), fsm(&context) {
-    context.deps = &deps;
-  }
+  explicit Machine(const DialogDependencies& dependencies) : deps(dependencies), fsm(&context) { context.deps = &deps; }
   DialogDependencies deps;
   Context context;
   TriageMachine fsm;
@@ -844,7 +846,9 @@ ConversationSnapshot TriageConversation::Snapshot() const {
   return ConversationSnapshot{machine_->state_key, std::move(slots)};
 }
 
-const std::string& TriageConversation::StateKey() const { return machine_->state_key; }
+const std::string& TriageConversation::StateKey() const {
+  return machine_->state_key;
+}
 
 ConversationStatus TriageConversation::Status() const {
   if (machine_->state_key == WaitingForCoach::kKey) return ConversationStatus::waiting_for_coach;
@@ -852,8 +856,12 @@ ConversationStatus TriageConversation::Status() const {
   return ConversationStatus::bot;
 }
 
-std::optional<TriageLevel> TriageConversation::Level() const { return LevelOf(machine_->context); }
+std::optional<TriageLevel> TriageConversation::Level() const {
+  return LevelOf(machine_->context);
+}
 
-bool TriageConversation::WasReset() const { return machine_->was_reset; }
+bool TriageConversation::WasReset() const {
+  return machine_->was_reset;
+}
 
 }  // namespace coach::dialog

@@ -1,31 +1,24 @@
 #include "dialog/triage_level.h"
 
-#include <array>
-#include <utility>
+#include "dialog/enum_names.h"
 
 namespace coach::dialog {
 namespace {
-constexpr std::array<std::pair<TriageLevel, std::string_view>, 5> kNames{{
+constexpr EnumNames<TriageLevel, 5> kNames{{{
     {TriageLevel::not_pain, "not_pain"},
     {TriageLevel::self_care, "self_care"},
     {TriageLevel::see_professional, "see_professional"},
     {TriageLevel::urgent, "urgent"},
     {TriageLevel::emergency, "emergency"},
-}};
+}}};
 }  // namespace
 
 std::string_view ToString(TriageLevel level) {
-  for (const auto& [value, name] : kNames) {
-    if (value == level) return name;
-  }
-  return "not_pain";
+  return kNames.NameOf(level).value_or("not_pain");
 }
 
 std::optional<TriageLevel> ParseTriageLevel(std::string_view name) {
-  for (const auto& [value, known] : kNames) {
-    if (known == name) return value;
-  }
-  return std::nullopt;
+  return kNames.ValueOf(name);
 }
 
 bool RequiresEscalation(TriageLevel level) {

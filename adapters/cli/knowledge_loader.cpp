@@ -12,8 +12,7 @@ std::unique_ptr<dialog::KnowledgeSource> LoadKnowledgeForCli(const std::string& 
   try {
     auto knowledge = knowledge::KnowledgeBase::FromDirectory(content_dir);
     if (!quiet) {
-      std::cerr << "coachbot: " << knowledge->content().topics.size() << " topics loaded from " << content_dir
-                << "\n";
+      std::cerr << "coachbot: " << knowledge->content().topics.size() << " topics loaded from " << content_dir << "\n";
     }
     return knowledge;
   } catch (const std::exception& error) {

@@ -25,8 +25,8 @@ ChatRun RunChat(const std::vector<std::string>& lines) {
     std::ofstream out(input);
     for (const auto& line : lines) out << line << "\n";
   }
-  const std::string command = std::string(COACHBOT_BINARY) + " chat --json --content " + COACH_SOURCE_DIR +
-                              "/content < " + input.string();
+  const std::string command =
+      std::string(COACHBOT_BINARY) + " chat --json --content " + COACH_SOURCE_DIR + "/content < " + input.string();
   ChatRun run;
   FILE* pipe = ::popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
@@ -55,9 +55,27 @@ bool HasKind(const ChatRun& run, const std::string& kind) {
 }  // namespace
 
 TEST_CASE("chat --json walks from the greeting to the plan", "[cli][chat]") {
-  const auto run = RunChat({"My back hurts when I run", "no", "no", "no", "no", "no", "no", "no", "no", "no",
-                            "low back, in the middle", "A few days", "2", "no", "New to running", "Run without pain",
-                            "3-4 days", "yes", "no", "no", "yes"});
+  const auto run = RunChat({"My back hurts when I run",
+                            "no",
+                            "no",
+                            "no",
+                            "no",
+                            "no",
+                            "no",
+                            "no",
+                            "no",
+                            "no",
+                            "low back, in the middle",
+                            "A few days",
+                            "2",
+                            "no",
+                            "New to running",
+                            "Run without pain",
+                            "3-4 days",
+                            "yes",
+                            "no",
+                            "no",
+                            "yes"});
   REQUIRE(run.exit_code == 0);
   REQUIRE(run.replies.size() > 20);
   for (const auto& reply : run.replies) {
@@ -108,7 +126,8 @@ TEST_CASE("chat --json accepts quick replies by label or by value", "[cli][chat]
 }
 
 TEST_CASE("chat refuses to start on a missing content directory", "[cli][chat]") {
-  const std::string command = std::string(COACHBOT_BINARY) + " chat --json --content /nonexistent/content </dev/null 2>/dev/null";
+  const std::string command =
+      std::string(COACHBOT_BINARY) + " chat --json --content /nonexistent/content </dev/null 2>/dev/null";
   const int status = std::system(command.c_str());
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 1);
