@@ -437,6 +437,46 @@ describe('chat widget when the server goes away', () => {
   });
 });
 
+describe('chat widget when the event stream drops', () => {
+  test('reconnects by itself with Last-Event-ID and shows each message once', async () => {
+    let own = await startServer();
+    let context = null;
+    try {
+      context = await newContext({viewport: DESKTOP});
+      const page = await context.newPage();
+      await page.goto(own.url + '/');
+      const frame = await openWidget(page);
+      await typeAndSend(frame, 'I have a question');
+      const session = await frame.evaluate((key) => JSON.parse(localStorage.getItem(key)), STORAGE_KEY);
+      const shownBefore = await newestId(frame);
+      const port = own.port;
+      await own.stop('SIGKILL');
+      await frame.locator('#connection-alert').waitFor({state: 'visible'});
+
+      // The first stream answered after the restart must resume where the transcript stood: from Last-Event-ID
+      // when the browser reconnected by itself, or from `after=` when the widget reopened the stream.
+      const resumed = page.waitForResponse((response) => /\/events\?/.test(response.url()) && response.ok());
+      own = await startServer({port, databaseDir: own.databaseDir, adminToken: own.adminToken});
+      const request = (await resumed).request();
+      const lastEventId = (await request.allHeaders())['last-event-id'];
+      const resumeFrom = lastEventId ?? new URL(request.url()).searchParams.get('after');
+      assert.equal(Number(resumeFrom), shownBefore);
+      await frame.locator('#connection-alert').waitFor({state: 'hidden'});
+
+      await pushCoachMessage(session, 'Back online: Sam here.', own);
+      await frame.locator('#log .message.from-coach', {hasText: 'Back online'}).waitFor();
+      const ids = await frame.locator('#log .message[data-id]')
+                      .evaluateAll((elements) => elements.map((element) => element.dataset.id));
+      assert.equal(new Set(ids).size, ids.length);
+      assert.equal(await frame.locator('#log .message.from-coach').count(), 1);
+    } finally {
+      await context?.close();
+      await own.stop();
+      own.removeDatabase();
+    }
+  });
+});
+
 describe('chat widget embedded on another website', () => {
   test('works on an allowed origin, cannot be read by it, and is refused on other origins', async () => {
     let own = null;
@@ -476,11 +516,11 @@ describe('chat widget embedded on another website', () => {
 });
 
 /// Pushes a coach message the way the coach console does: the admin route with the admin token.
-async function pushCoachMessage(session, text) {
+async function pushCoachMessage(session, text, target = server) {
   const response =
-      await fetch(`${server.url}/api/v1/admin/conversations/${encodeURIComponent(session.id)}/coach-messages`, {
+      await fetch(`${target.url}/api/v1/admin/conversations/${encodeURIComponent(session.id)}/coach-messages`, {
         method: 'POST',
-        headers: {'Content-Type': 'application/json', Authorization: `Bearer ${server.adminToken}`},
+        headers: {'Content-Type': 'application/json', Authorization: `Bearer ${target.adminToken}`},
         body: JSON.stringify({text, coach_name: 'Sam'}),
       });
   assert.ok(response.ok, `admin push failed: ${response.status} ${await response.text()}`);

@@ -30,7 +30,8 @@
   let sending = 0;
   let events = null;
   let polling = false;
-  let streamPause = 30000;  // long-poll this long before trying a refused stream again
+  let streamPause = 30000;    // long-poll this long before trying a refused stream again
+  let reconnectPause = 2000;  // wait before reopening a stream the browser gave up on
   let open = !embedded;
   let unread = 0;
   let retry = null;  // what "Try again" does
@@ -162,6 +163,7 @@
     });
     source.addEventListener('open', () => {
       streamPause = 30000;
+      reconnectPause = 2000;
       if (retry === recover && !outbox.some((entry) => entry.failed)) hideAlert();
     });
     source.addEventListener('error', () => {
@@ -170,7 +172,13 @@
       // state), and fills any gap meanwhile.
       const closed = source.readyState === EventSource.CLOSED;
       if (closed) events = null;
-      catchUp().then(() => closed && poll(), problem);
+      catchUp().then(() => closed && poll(), (error) => {
+        problem(error);
+        // EventSource gives up after a failed reconnect: keep trying quietly, so the chat heals by itself.
+        if (closed && session && !gone(error))
+          setTimeout(() => session && !events && !polling && connect(), reconnectPause);
+        reconnectPause = Math.min(reconnectPause * 2, 30000);
+      });
     });
   }
 
