@@ -85,12 +85,13 @@ export async function launchBrowser() {
   });
 }
 
-/// Saves a screenshot under tests/browser/artifacts/ and, when `publish` is set, copies it to docs/screenshots/.
+/// Saves a screenshot under tests/browser/artifacts/. With `publish` and COACHBOT_PUBLISH_SCREENSHOTS=1 it is also
+/// copied to docs/screenshots/ (opt-in, so that `make test` does not rewrite tracked files on every run).
 export async function saveScreenshot(page, name, {publish = false} = {}) {
   mkdirSync(artifactsDir, {recursive: true});
   const file = path.join(artifactsDir, `${name}.png`);
   await page.screenshot({path: file});
-  if (publish) {
+  if (publish && process.env.COACHBOT_PUBLISH_SCREENSHOTS === '1') {
     mkdirSync(screenshotsDir, {recursive: true});
     copyFileSync(file, path.join(screenshotsDir, `${name}.png`));
   }
