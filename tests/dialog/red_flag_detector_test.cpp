@@ -432,3 +432,13 @@ TEST_CASE("held-out set (written after the rules, never tuned on): figures", "[r
   // Accuracy and negation figures on the held-out set are reported (docs/triage.md), not tuned towards.
   CHECK(figures.ExactAccuracy() >= 0.80);
 }
+
+TEST_CASE("fresh held-out set (new author, rules widened after its first run): figures and the bars",
+          "[red_flag][triage_set]") {
+  const auto set = LoadSet("tests/data/triage_holdout_fresh.jsonl");
+  REQUIRE(set.size() >= 120);
+  const auto figures = Evaluate("triage_holdout_fresh", set);
+  REQUIRE(figures.EmergencyRecall() == 1.0);
+  REQUIRE(figures.ExactAccuracy() >= 0.90);
+  REQUIRE(figures.false_flags_on_negated == 0);
+}
