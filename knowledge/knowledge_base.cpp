@@ -40,10 +40,16 @@ std::string Excerpt(const std::string& body, const std::string& summary) {
     }
     break;
   }
-  // A lead-in such as "Why we are cautious:" without the list it introduces reads as cut off.
+  // A lead-in such as "Why we are cautious:" without the list it introduces reads as cut off: drop its line or
+  // sentence, not the whole excerpt.
   while (!excerpt.empty() && excerpt.back() == ':') {
-    const auto previous = excerpt.rfind("\n\n");
-    excerpt.erase(previous == std::string::npos ? 0 : previous);
+    std::size_t cut = excerpt.rfind('\n');
+    for (const char* sentence_end : {". ", "! ", "? "}) {
+      const auto at = excerpt.rfind(sentence_end);
+      if (at != std::string::npos && (cut == std::string::npos || at + 1 > cut)) cut = at + 1;
+    }
+    excerpt.erase(cut == std::string::npos ? 0 : cut);
+    while (!excerpt.empty() && (excerpt.back() == '\n' || excerpt.back() == ' ')) excerpt.pop_back();
   }
   return excerpt;
 }

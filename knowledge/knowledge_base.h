@@ -18,8 +18,8 @@ namespace coach::knowledge {
 /// The bar is min_score + coverage_penalty * (1 - coverage): a topic that explains only part of the question
 /// ("carbs for a half marathon" matches the distance topic on "half marathon" alone) must score much higher.
 struct AnswerThresholds {
-  double min_score = 4.0;          ///< -bm25 of the best topic when it explains the whole question
-  double coverage_penalty = 30.0;  ///< extra score needed per unexplained share of the question
+  double min_score = 2.0;          ///< -bm25 of the best topic when it explains the whole question
+  double coverage_penalty = 20.0;  ///< extra score needed per unexplained share of the question
   double min_margin = 1.0;         ///< best minus runner-up
 };
 

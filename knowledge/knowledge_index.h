@@ -44,7 +44,7 @@ enum class IndexLayout { kTopicRows, kQuestionRows };
 struct IndexOptions {
   ColumnWeights weights;
   IndexLayout layout = IndexLayout::kQuestionRows;
-  SynonymMode synonyms = SynonymMode::kQueryExpansion;
+  SynonymMode synonyms = SynonymMode::kConceptTokens;
   /// Coverage weight of a question term no topic contains, relative to a term found in exactly one topic.
   /// Below 1 because such words are often chat filler ("mate", "anyway"); above 0 because in an off-topic question
   /// they are the subject ("carbs", "podcast").

@@ -5,6 +5,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "knowledge/common_words.h"
+
 namespace coach::knowledge {
 namespace {
 
@@ -12,23 +14,24 @@ namespace {
 // stay: BM25's IDF already makes them cheap because every topic uses them. "why" stays too: the causes topic
 // answers exactly that, and its authors tag it.
 constexpr std::array kStopWords = {
-    "a",      "about",    "after",   "again",     "all",   "also",    "am",      "an",      "and",    "any",
-    "anyone", "anything", "are",     "aren",      "as",    "at",      "be",      "because", "been",   "being",
-    "but",    "by",       "can",     "cant",      "could", "couldnt", "did",     "didnt",   "do",     "does",
-    "doesnt", "doing",    "dont",    "each",      "even",  "ever",    "every",   "for",     "from",   "get",
-    "gets",   "getting",  "go",      "going",     "got",   "had",     "has",     "hasnt",   "have",   "havent",
-    "having", "he",       "her",     "here",      "hers",  "him",     "his",     "how",     "i",      "id",
-    "if",     "ill",      "im",      "in",        "into",  "is",      "isnt",    "it",      "its",    "ive",
-    "just",   "know",     "let",     "lets",      "like",  "may",     "maybe",   "me",      "might",  "mine",
-    "more",   "most",     "much",    "must",      "my",    "myself",  "need",    "no",      "not",    "of",
-    "off",    "oh",       "ok",      "okay",      "on",    "one",     "only",    "or",      "other",  "our",
-    "ours",   "out",      "own",     "please",    "quite", "really",  "say",     "she",     "should", "shouldnt",
-    "so",     "some",     "someone", "something", "still", "such",    "sure",    "tell",    "than",   "thanks",
-    "that",   "thats",    "the",     "their",     "them",  "then",    "there",   "these",   "they",   "thing",
-    "things", "think",    "this",    "those",     "to",    "too",     "u",       "up",      "us",     "very",
-    "want",   "was",      "wasnt",   "way",       "we",    "well",    "were",    "what",    "whats",  "when",
-    "where",  "whether",  "which",   "while",     "who",   "will",    "with",    "wont",    "would",  "wouldnt",
-    "yes",    "yet",      "you",     "your",      "youre", "yours",   "yourself"};
+    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "anyone", "anything", "are", "aren", "as",
+    "at", "be", "because", "been", "being", "but", "by", "can", "cant", "could", "couldnt", "did", "didnt", "do",
+    "does", "doesnt", "doing", "dont", "each", "even", "ever", "every", "for", "from", "get", "gets", "getting", "go",
+    "going", "got", "had", "has", "hasnt", "have", "havent", "having", "he", "her", "here", "hers", "him", "his", "how",
+    "i", "id", "if", "ill", "im", "in", "into", "is", "isnt", "it", "its", "ive", "just", "know", "let", "lets", "like",
+    "may", "maybe", "me", "might", "mine", "more", "most", "much", "must", "my", "myself", "need", "no", "not", "of",
+    "off", "oh", "ok", "okay", "on", "one", "only", "or", "other", "our", "ours", "out", "own", "please", "quite",
+    "really", "say", "she", "should", "shouldnt", "so", "some", "someone", "something", "still", "such", "sure", "tell",
+    "than", "thanks", "that", "thats", "the", "their", "them", "then", "there", "these", "they", "thing", "things",
+    "think", "this", "those", "to", "too", "u", "up", "us", "very", "want", "was", "wasnt", "way", "we", "well", "were",
+    "what", "whats", "when", "where", "whether", "which", "while", "who", "will", "with", "wont", "would", "wouldnt",
+    "yes", "yet", "you", "your", "youre", "yours", "yourself",
+    // Chat filler: in no topic, so as unknown words they would count against every topic's coverage.
+    "anyway", "anyways", "else", "people", "guys", "mate", "lol", "ugh", "hey", "hi", "hello", "pls", "plz", "thx",
+    "cheers", "actually", "basically", "literally", "kinda", "sorta", "honestly", "idk", "tbh", "btw", "gonna", "wanna",
+    "gotta", "ya", "yeah", "hmm",
+    // The framing of a request, not its subject: "ideas for a warm-up" is about the warm-up.
+    "idea", "ideas", "tip", "tips", "advice", "suggestion", "suggestions", "towards", "toward"};
 
 bool IsAsciiAlphanumeric(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -66,6 +69,10 @@ bool IsAlphabetic(const std::string& word) {
 
 constexpr std::size_t kMinTypoLength = 5;
 constexpr std::size_t kTwoEditsLength = 8;
+
+// "I'm 58" asks about an older runner: ages from here on join the synonym group of kOlderRunnerTerm.
+constexpr int kOlderRunnerAge = 40;
+constexpr const char* kOlderRunnerTerm = "older";
 
 }  // namespace
 
@@ -129,7 +136,7 @@ QueryBuilder::QueryBuilder(const SynonymTable& synonyms, const std::vector<std::
 }
 
 std::string QueryBuilder::Correct(const std::string& word) const {
-  if (word.size() < kMinTypoLength || !IsAlphabetic(word)) return "";
+  if (word.size() < kMinTypoLength || !IsAlphabetic(word) || IsCommonEnglishWord(word)) return "";
   const int limit = word.size() >= kTwoEditsLength ? 2 : 1;
   std::string best;
   int best_distance = limit + 1;
@@ -165,6 +172,19 @@ std::pair<const std::vector<std::string>*, std::size_t> QueryBuilder::GroupAt(co
     if (const auto* group = synonyms_.GroupOf(phrase)) return {group, length};
   }
   return {nullptr, 0};
+}
+
+const std::vector<std::string>* QueryBuilder::AgeGroup(const std::vector<std::string>& words, std::size_t at) const {
+  const std::string& word = words[at];
+  if (word.size() != 2 || !std::all_of(word.begin(), word.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return nullptr;
+  }
+  if (std::stoi(word) < kOlderRunnerAge) return nullptr;
+  const std::string before = at > 0 ? words[at - 1] : "";
+  const std::string after = at + 1 < words.size() ? words[at + 1] : "";
+  const bool age = before == "im" || before == "am" || before == "aged" || before == "age" || after == "years" ||
+                   after == "yrs" || after == "yo" || after == "year";
+  return age ? synonyms_.GroupOf(kOlderRunnerTerm) : nullptr;
 }
 
 std::vector<std::string> QueryBuilder::GroupAlternatives(const std::vector<std::string>& group) const {
@@ -227,6 +247,12 @@ std::vector<QueryTerm> QueryBuilder::Terms(std::string_view question) const {
       continue;
     }
     const std::string& word = words[i++];
+    if (const auto* older = AgeGroup(words, i - 1); older != nullptr) {
+      QueryTerm term{word, {}};
+      append_new(term, GroupAlternatives(*older));
+      add(std::move(term));
+      continue;
+    }
     if (word.size() < 2 || IsStopWord(word)) continue;
     QueryTerm term{word, {word}};
     if (vocabulary_.count(word) == 0) {

@@ -27,7 +27,7 @@ enum class SynonymMode { kQueryExpansion, kConceptTokens };
 class QueryBuilder {
  public:
   /// `vocabulary`: every word of the indexed content, for typo correction (unknown words of five or more letters
-  /// one edit away from a content word, eight or more letters two edits away).
+  /// one edit away from a content word, eight or more letters two edits away; never a common English word).
   QueryBuilder(const SynonymTable& synonyms, const std::vector<std::string>& vocabulary,
                SynonymMode mode = SynonymMode::kConceptTokens);
 
@@ -52,6 +52,8 @@ class QueryBuilder {
   /// The synonym group whose term starts at words[start] (longest term first) and the number of words it spans.
   std::pair<const std::vector<std::string>*, std::size_t> GroupAt(const std::vector<std::string>& words,
                                                                   std::size_t start) const;
+  /// The "older" synonym group when words[at] is an age of 40 or more ("im 58", "aged 61", "45 years old").
+  const std::vector<std::string>* AgeGroup(const std::vector<std::string>& words, std::size_t at) const;
   /// The alternatives a synonym group contributes to a query term, by mode.
   std::vector<std::string> GroupAlternatives(const std::vector<std::string>& group) const;
 

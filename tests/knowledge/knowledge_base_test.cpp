@@ -96,3 +96,29 @@ TEST_CASE("the knowledge base serves through the dialog's interface", "[answer]"
   REQUIRE(answer);
   CHECK(answer->topic_id == "brace");
 }
+
+TEST_CASE("an excerpt never ends on a lead-in that introduces what was cut", "[answer]") {
+  const KnowledgeBase knowledge(Fixture());
+  coach::knowledge::Topic topic;
+  topic.title = "Title";
+  topic.summary = "Summary.";
+  const std::string list(500, 'x');
+  SECTION("a lead-in paragraph before a list too long to fit") {
+    topic.body = "First paragraph.\n\nTry these:\n\n• " + list;
+    CHECK(knowledge.AnswerText(topic) == "Title\nSummary.\n\nFirst paragraph.");
+  }
+  SECTION("a lead-in line inside a paragraph cut at a list line") {
+    topic.body = "Runners often ask about this. Do these each day:\n• " + list;
+    CHECK(knowledge.AnswerText(topic) == "Title\nSummary.\n\nRunners often ask about this.");
+  }
+}
+
+TEST_CASE("every product answer has an excerpt that ends on a full stop, not a lead-in", "[answer]") {
+  const auto knowledge = KnowledgeBase::FromDirectory(std::string(COACH_SOURCE_DIR) + "/content");
+  for (const auto& topic : knowledge->content().topics) {
+    const std::string text = knowledge->AnswerText(topic);
+    INFO(topic.id << ":\n" << text);
+    CHECK(text.size() > topic.title.size() + topic.summary.size() + 3);
+    CHECK(text.back() != ':');
+  }
+}

@@ -117,17 +117,22 @@ TEST_CASE("FAQ holdout v2: never tuned on, a floor of 85% on a small set", "[eva
   CHECK(figures.rejection() >= 0.85);
 }
 
-// Hidden (run with `coach_knowledge_tests "[tuning]"`): the threshold grid on faq_set.jsonl that the defaults
-// were picked from. Reads the set only, never the holdout.
+// Hidden (run with `coach_knowledge_tests "[tuning]"`): the threshold grid on faq_set.jsonl (and faq_dev.jsonl) that
+// the defaults were picked from. Never reads the holdout.
 TEST_CASE("threshold grid on the FAQ set", "[.][tuning]") {
   const auto questions = ReadQuestions("tests/data/faq_set.jsonl");
+  const auto dev_questions = ReadQuestions("tests/data/faq_dev.jsonl");
   for (double min_score : {0.0, 2.0, 4.0, 6.0, 8.0}) {
-    for (double coverage_penalty : {20.0, 25.0, 30.0, 35.0, 40.0}) {
+    for (double coverage_penalty : {15.0, 20.0, 25.0, 30.0, 35.0, 40.0}) {
       for (double min_margin : {0.0, 1.0, 2.0}) {
-        const auto figures =
-            Evaluate(ProductKnowledge().index(), questions, AnswerThresholds{min_score, coverage_penalty, min_margin});
-        std::printf("min_score %4.1f  coverage_penalty %4.1f  min_margin %3.1f  accuracy %5.1f%%  rejection %5.1f%%\n",
-                    min_score, coverage_penalty, min_margin, 100 * figures.accuracy(), 100 * figures.rejection());
+        const AnswerThresholds thresholds{min_score, coverage_penalty, min_margin};
+        const auto figures = Evaluate(ProductKnowledge().index(), questions, thresholds);
+        const auto dev = Evaluate(ProductKnowledge().index(), dev_questions, thresholds);
+        std::printf(
+            "min_score %4.1f  coverage_penalty %4.1f  min_margin %3.1f  accuracy %5.1f%%  rejection %5.1f%%  "
+            "dev accuracy %5.1f%%  dev rejection %5.1f%%\n",
+            min_score, coverage_penalty, min_margin, 100 * figures.accuracy(), 100 * figures.rejection(),
+            100 * dev.accuracy(), 100 * dev.rejection());
       }
     }
   }
@@ -177,11 +182,13 @@ TEST_CASE("feature dump of the FAQ set", "[.][dump]") {
   SUCCEED();
 }
 
-// Hidden: per-term detail of faq_set.jsonl for the default index (topics containing each term), for analysis of the
-// coverage formula. Reads the set only.
+// Hidden: per-term detail of faq_set.jsonl and faq_dev.jsonl for the default index (topics containing each term),
+// for analysis of the coverage formula. Never reads the holdout.
 TEST_CASE("term dump of the FAQ set", "[.][terms]") {
   const auto& index = ProductKnowledge().index();
-  for (const auto& question : ReadQuestions("tests/data/faq_set.jsonl")) {
+  auto questions = ReadQuestions("tests/data/faq_set.jsonl");
+  for (auto& question : ReadQuestions("tests/data/faq_dev.jsonl")) questions.push_back(std::move(question));
+  for (const auto& question : questions) {
     const auto hits = index.Search(question.text, 2);
     std::printf("Q\t%s\t%s\t%.3f\t%.3f\t%s\n", question.topic.value_or("null").c_str(),
                 hits.empty() ? "" : hits[0].topic_id.c_str(), hits.empty() ? 0.0 : hits[0].score,
@@ -189,7 +196,9 @@ TEST_CASE("term dump of the FAQ set", "[.][terms]") {
     for (const auto& term : index.query_builder().Terms(question.text)) {
       std::string topics;
       for (const auto& topic : index.TopicsWith(term)) topics += topic + ",";
-      std::printf("T\t%s\t%s\n", term.typed.c_str(), topics.c_str());
+      std::string alternatives;
+      for (const auto& alternative : term.alternatives) alternatives += alternative + "|";
+      std::printf("T\t%s\t%s\t%s\n", term.typed.c_str(), alternatives.c_str(), topics.c_str());
     }
   }
   SUCCEED();

@@ -67,6 +67,41 @@ TEST_CASE("unrelated words are not bent into content words", "[query]") {
   CHECK(builder.Terms("weather forecast").at(0).alternatives == std::vector<std::string>{"weather"});
 }
 
+TEST_CASE("common English words are never corrected into content words", "[query]") {
+  const QueryBuilder builder(Synonyms(), {"break", "rest", "older", "shoes"}, SynonymMode::kQueryExpansion);
+  const auto terms = builder.Terms("bread reset order braek olderr");
+  REQUIRE(terms.size() == 5);
+  CHECK(terms[0].alternatives == std::vector<std::string>{"bread"});
+  CHECK(terms[1].alternatives == std::vector<std::string>{"reset"});
+  CHECK(terms[2].alternatives == std::vector<std::string>{"order"});
+  // A misspelling that is no English word is still corrected.
+  CHECK(terms[3].alternatives == std::vector<std::string>{"braek", "break"});
+  CHECK(terms[4].alternatives == std::vector<std::string>{"olderr", "older"});
+}
+
+TEST_CASE("an age of 40 or more joins the older-runner group", "[query]") {
+  const SynonymTable synonyms = SynonymTable::Parse("older, senior, over 50\n", "synonyms.txt");
+  const QueryBuilder builder(synonyms, {}, SynonymMode::kQueryExpansion);
+  for (const char* question : {"I'm 58, can I still run", "aged 61 and sore", "45 years old runner"}) {
+    INFO(question);
+    bool older = false;
+    for (const auto& term : builder.Terms(question)) {
+      if (term.alternatives == std::vector<std::string>{"older", "senior", "over 50"}) older = true;
+    }
+    CHECK(older);
+  }
+  // A young age, a distance or a pace is not an age of an older runner.
+  for (const char* question : {"im 25 and my back hurts", "ran 58 km this week", "58 minutes for 10k"}) {
+    INFO(question);
+    for (const auto& term : builder.Terms(question)) CHECK(term.alternatives.front() != "older");
+  }
+}
+
+TEST_CASE("chat filler and request framing are not search terms", "[query]") {
+  const QueryBuilder builder(Synonyms(), {"warmup"}, SynonymMode::kQueryExpansion);
+  CHECK(Typed(builder.Terms("anyway mate, any tips or ideas for a warmup lol")) == std::vector<std::string>{"warmup"});
+}
+
 TEST_CASE("the match expression quotes every alternative and ORs the groups", "[query]") {
   const QueryBuilder builder(Synonyms(), {}, SynonymMode::kQueryExpansion);
   CHECK(QueryBuilder::MatchExpression(builder.Terms("worn trainers")) ==
