@@ -339,7 +339,9 @@ bool RedFlagDetector::Rules::IsNegated(const Message& message, Span clause, Span
   }
   // "bladder is fine", "koi numbness nahi hai": the negation comes after the symptom.
   const std::size_t after_end = FirstWordsEnd(text, match.end, clause.end, after_words);
-  const std::string after = text.substr(match.end, after_end - match.end);
+  std::string after = text.substr(match.end, after_end - match.end);
+  // "ache, fine when walking" names when it eases: a pseudo-negation after the symptom negates nothing either.
+  RE2::GlobalReplace(&after, *pseudo_negation, " ");
   return RE2::PartialMatch(after, *negated_after);
 }
 

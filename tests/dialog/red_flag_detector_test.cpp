@@ -147,6 +147,14 @@ TEST_CASE("negated symptoms raise no flag", "[red_flag]") {
   }
 }
 
+TEST_CASE("'fine when walking' after a symptom says when it eases, it does not deny it", "[red_flag]") {
+  CHECK(Assess("desk job makes my back and right hamstring ache, fine when walking").level ==
+        TriageLevel::see_professional);
+  CHECK(Assess("my lower back aches, fine once im moving").level == TriageLevel::self_care);
+  CHECK(Assess("bladder is fine, back aches").flags.empty());
+  CHECK(Assess("right leg sciatica, bowels fine, no weakness").level == TriageLevel::see_professional);
+}
+
 TEST_CASE("negation ends at the clause: what follows 'but' counts", "[red_flag]") {
   const auto toes = Assess("not numb exactly, but my toes tingle");
   CHECK_FALSE(toes.flags.empty());
@@ -440,5 +448,26 @@ TEST_CASE("fresh held-out set (new author, rules widened after its first run): f
   const auto figures = Evaluate("triage_holdout_fresh", set);
   REQUIRE(figures.EmergencyRecall() == 1.0);
   REQUIRE(figures.ExactAccuracy() >= 0.90);
+  REQUIRE(figures.false_flags_on_negated == 0);
+}
+
+// Written after the first widening and committed before its first run (74/80, emergency recall 25/28 then, below
+// the 95% bar; docs/triage.md). The rules were widened by concept afterwards, so these bars now guard regressions.
+TEST_CASE("fresh held-out set 2: figures and the generalisation bars", "[red_flag][triage_set]") {
+  const auto set = LoadSet("tests/data/triage_holdout_fresh2.jsonl");
+  REQUIRE(set.size() >= 80);
+  const auto figures = Evaluate("triage_holdout_fresh2", set);
+  REQUIRE(figures.EmergencyRecall() >= 0.95);
+  REQUIRE(figures.ExactAccuracy() >= 0.85);
+  REQUIRE(figures.false_flags_on_negated == 0);
+}
+
+// Written after the second widening and committed before its first run (34/40, emergency recall 10/14 then).
+TEST_CASE("fresh held-out set 3: figures and the generalisation bars", "[red_flag][triage_set]") {
+  const auto set = LoadSet("tests/data/triage_holdout_fresh3.jsonl");
+  REQUIRE(set.size() >= 40);
+  const auto figures = Evaluate("triage_holdout_fresh3", set);
+  REQUIRE(figures.EmergencyRecall() >= 0.95);
+  REQUIRE(figures.ExactAccuracy() >= 0.85);
   REQUIRE(figures.false_flags_on_negated == 0);
 }
