@@ -471,3 +471,13 @@ TEST_CASE("fresh held-out set 3: figures and the generalisation bars", "[red_fla
   REQUIRE(figures.ExactAccuracy() >= 0.85);
   REQUIRE(figures.false_flags_on_negated == 0);
 }
+
+// Written after the third widening and committed before its first run (33/40, emergency recall 10/16 then).
+TEST_CASE("fresh held-out set 4: figures and the generalisation bars", "[red_flag][triage_set]") {
+  const auto set = LoadSet("tests/data/triage_holdout_fresh4.jsonl");
+  REQUIRE(set.size() >= 40);
+  const auto figures = Evaluate("triage_holdout_fresh4", set);
+  REQUIRE(figures.EmergencyRecall() >= 0.95);
+  REQUIRE(figures.ExactAccuracy() >= 0.85);
+  REQUIRE(figures.false_flags_on_negated == 0);
+}
