@@ -95,18 +95,21 @@ struct ConversationService::Impl {
   std::vector<MessageRecord> StoreReplies(std::int64_t conversation_id, const std::vector<dialog::Reply>& replies,
                                           std::optional<std::int64_t> in_reply_to) {
     std::vector<MessageRecord> stored;
+    stored.reserve(replies.size());
+    const std::int64_t now = NowMs();
     for (const auto& reply : replies) {
       MessageRecord message;
       message.conversation_id = conversation_id;
       message.author = reply.kind == dialog::ReplyKind::system ? Author::system : Author::bot;
       message.text = reply.text;
-      message.quick_replies = QuickRepliesJson(reply.quick_replies);
+      if (!reply.quick_replies.empty()) message.quick_replies = QuickRepliesJson(reply.quick_replies);
       message.kind = std::string(dialog::ToString(reply.kind));
       message.in_reply_to = in_reply_to;
-      message.created_at_ms = NowMs();
-      message.id = store.AppendMessage(message);
+      message.created_at_ms = now;
       stored.push_back(std::move(message));
     }
+    const auto ids = store.AppendMessages(stored);
+    for (std::size_t index = 0; index < stored.size(); ++index) stored[index].id = ids[index];
     return stored;
   }
 
@@ -146,6 +149,10 @@ struct ConversationService::Impl {
 
   dialog::TriageConversation Restore(const ConversationRecord& record) const {
     return dialog::TriageConversation(dialog, dialog::ConversationSnapshot{record.state_key, record.slots});
+  }
+  /// Restore for a record whose slots are overwritten by TakeState afterwards: moves them instead of copying.
+  dialog::TriageConversation RestoreTakingSlots(ConversationRecord& record) const {
+    return dialog::TriageConversation(dialog, dialog::ConversationSnapshot{record.state_key, std::move(record.slots)});
   }
 
   /// The conversation's row and its lock, for operations addressed by id. Throws for an unknown id.
@@ -205,7 +212,7 @@ InboundResult ConversationService::StartConversation(const std::string& channel,
 
 bool ConversationService::VerifyAccessToken(const std::string& channel, const std::string& external_id,
                                             const std::string& access_token_hash) {
-  const auto conversation = impl_->store.FindConversation(channel, external_id);
+  const auto conversation = impl_->store.FindConversationHeader(channel, external_id);
   if (!conversation || conversation->access_token_hash.empty()) return false;
   const std::string& stored = conversation->access_token_hash;
   // The length is not secret (a fixed-size hash); the bytes are compared in constant time.
@@ -239,7 +246,7 @@ InboundResult ConversationService::HandleInbound(const InboundMessage& inbound) 
     record->channel = inbound.channel;
     record->external_id = inbound.external_id;
   } else {
-    conversation.emplace(impl_->Restore(*record));
+    conversation.emplace(impl_->RestoreTakingSlots(*record));
   }
   const auto turn = conversation->HandleMessage(clean.text);
   Impl::TakeState(*record, *conversation);
@@ -282,6 +289,11 @@ InboundResult ConversationService::HandleInbound(const InboundMessage& inbound) 
 std::optional<ConversationRecord> ConversationService::FindConversation(const std::string& channel,
                                                                         const std::string& external_id) {
   return impl_->store.FindConversation(channel, external_id);
+}
+
+std::optional<ConversationRecord> ConversationService::FindConversationHeader(const std::string& channel,
+                                                                              const std::string& external_id) {
+  return impl_->store.FindConversationHeader(channel, external_id);
 }
 
 std::vector<MessageRecord> ConversationService::Transcript(std::int64_t conversation_id, std::int64_t after_id,

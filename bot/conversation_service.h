@@ -61,6 +61,9 @@ class ConversationService {
   InboundResult HandleInbound(const InboundMessage& message);
 
   std::optional<ConversationRecord> FindConversation(const std::string& channel, const std::string& external_id);
+  /// FindConversation without the slots (an empty object): what a token check or a route needs, at a fraction
+  /// of the cost (the slots JSON is not parsed).
+  std::optional<ConversationRecord> FindConversationHeader(const std::string& channel, const std::string& external_id);
   std::vector<MessageRecord> Transcript(std::int64_t conversation_id, std::int64_t after_id, int limit = 500);
   /// Blocks until a message with id > after_id exists, the timeout passes or StopWaiting() is called (Server-Sent
   /// Events use it); returns the new messages, or nothing.

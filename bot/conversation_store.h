@@ -115,6 +115,10 @@ class ConversationStore {
   virtual std::optional<ConversationRecord> FindConversation(const std::string& channel,
                                                              const std::string& external_id) = 0;
   virtual std::optional<ConversationRecord> GetConversation(std::int64_t conversation_id) = 0;
+  /// FindConversation without the slots (left an empty object): for token checks and routing, which never need
+  /// the dialog's state, so a request does not parse the slots JSON just to be admitted.
+  virtual std::optional<ConversationRecord> FindConversationHeader(const std::string& channel,
+                                                                   const std::string& external_id) = 0;
   /// Inserts (id = 0) or updates the row; returns the id. An update throws ConcurrentUpdateError when the row
   /// is no longer at `conversation.revision` (another writer saved it since it was read).
   virtual std::int64_t SaveConversation(const ConversationRecord& conversation) = 0;
@@ -123,6 +127,9 @@ class ConversationStore {
 
   /// Appends a transcript line; returns its id.
   virtual std::int64_t AppendMessage(const MessageRecord& message) = 0;
+  /// Appends several lines in the given order (one statement where the backend allows); returns their ids, in
+  /// the same order. Same result as AppendMessage one by one, cheaper per line.
+  virtual std::vector<std::int64_t> AppendMessages(const std::vector<MessageRecord>& messages) = 0;
   /// A runner message already stored under this client message id, if any.
   virtual std::optional<MessageRecord> FindByClientMessageId(std::int64_t conversation_id,
                                                              const std::string& client_message_id) = 0;

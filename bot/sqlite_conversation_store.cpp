@@ -1,6 +1,8 @@
 #include "bot/sqlite_conversation_store.h"
 
+#include <algorithm>
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <stdexcept>
 #include <utility>
@@ -29,13 +31,18 @@ constexpr const char* kConversationColumns =
     "id, channel, external_id, state_key, slots, status, triage_level, access_token_hash, created_at_ms, "
     "updated_at_ms, revision";
 
+// The header query selects NULL in the slots column, so both queries share the column numbers.
+constexpr const char* kConversationHeaderColumns =
+    "id, channel, external_id, state_key, NULL, status, triage_level, access_token_hash, created_at_ms, "
+    "updated_at_ms, revision";
+
 ConversationRecord ReadConversation(const SqliteStatement& row) {
   ConversationRecord conversation;
   conversation.id = row.Int(0);
   conversation.channel = row.Text(1);
   conversation.external_id = row.Text(2);
   conversation.state_key = row.Text(3);
-  conversation.slots = ParseJson(row.Text(4), nlohmann::json::object());
+  if (!row.IsNull(4)) conversation.slots = ParseJson(row.Text(4), nlohmann::json::object());
   conversation.status = row.Text(5);
   conversation.triage_level = row.OptionalText(6);
   conversation.access_token_hash = row.Blob(7);
@@ -54,7 +61,10 @@ MessageRecord ReadMessage(const SqliteStatement& row) {
   message.conversation_id = row.Int(1);
   message.author = ParseAuthor(row.Text(2)).value_or(Author::system);
   message.text = row.Text(3);
-  message.quick_replies = ParseJson(row.Text(4), nlohmann::json::array());
+  // Most lines have no quick replies: skip the parser for the stored "[]".
+  if (auto quick_replies = row.Text(4); quick_replies != "[]") {
+    message.quick_replies = ParseJson(quick_replies, nlohmann::json::array());
+  }
   message.kind = row.Text(5);
   message.client_message_id = row.OptionalText(6);
   message.in_reply_to = row.OptionalInt(7);
@@ -66,6 +76,33 @@ std::vector<MessageRecord> ReadMessages(SqliteStatement& statement) {
   std::vector<MessageRecord> messages;
   while (statement.Step()) messages.push_back(ReadMessage(statement));
   return messages;
+}
+
+std::string QuickRepliesText(const nlohmann::json& quick_replies) {
+  return quick_replies.is_array() && quick_replies.empty() ? std::string("[]") : DumpJson(quick_replies);
+}
+
+// One multi-row INSERT writes up to this many lines; SQLite updates the AUTOINCREMENT counter once per statement
+// instead of once per row, and the statement overhead is paid once.
+constexpr std::size_t kMaxRowsPerInsert = 8;
+
+// The INSERT for `rows` lines (1..kMaxRowsPerInsert), built once per row count.
+const std::string& AppendMessagesSql(std::size_t rows) {
+  static const std::vector<std::string> statements = [] {
+    std::vector<std::string> built(kMaxRowsPerInsert + 1);
+    for (std::size_t count = 1; count <= kMaxRowsPerInsert; ++count) {
+      std::string sql =
+          "INSERT INTO messages (conversation_id, author, text, quick_replies, kind, client_message_id, "
+          "in_reply_to, created_at_ms) VALUES ";
+      for (std::size_t row = 0; row < count; ++row) {
+        if (row > 0) sql += ", ";
+        sql += "(?, ?, ?, ?, ?, ?, ?, ?)";
+      }
+      built[count] = std::move(sql);
+    }
+    return built;
+  }();
+  return statements[rows];
 }
 
 constexpr const char* kEscalationColumns =
@@ -156,6 +193,12 @@ auto SqliteConversationStore::WithConnection(Use&& use) {
   return use(*database_);
 }
 
+struct SqliteConversationStore::PendingUnitOfWork {
+  const std::function<void()>* work;
+  std::exception_ptr error;
+  bool done;  ///< guarded by queue_mutex_: the unit's transaction has ended (committed or failed)
+};
+
 void SqliteConversationStore::InTransaction(const std::function<void()>& work) {
   if (transaction_owner_.load() == std::this_thread::get_id()) {
     // Nested: a savepoint, so a caught inner failure undoes only the inner writes.
@@ -174,15 +217,78 @@ void SqliteConversationStore::InTransaction(const std::function<void()>& work) {
     database_->Execute("RELEASE " + name, "release savepoint");
     return;
   }
+  PendingUnitOfWork mine{&work, nullptr, false};
+  std::unique_lock<std::mutex> queue_lock(queue_mutex_);
+  queue_.push_back(&mine);
+  queue_changed_.wait(queue_lock, [&] { return mine.done || !leader_active_; });
+  if (!mine.done) {
+    // Leader: everything queued so far (this unit included) goes into one transaction.
+    leader_active_ = true;
+    std::vector<PendingUnitOfWork*> batch;
+    batch.swap(queue_);
+    queue_lock.unlock();
+    CommitGroup(batch);
+    queue_lock.lock();
+    leader_active_ = false;
+    for (auto* unit : batch) unit->done = true;
+    queue_changed_.notify_all();
+  }
+  queue_lock.unlock();
+  if (mine.error) std::rethrow_exception(mine.error);
+}
+
+std::size_t SqliteConversationStore::QueuedUnitsOfWork() {
+  std::lock_guard<std::mutex> lock(queue_mutex_);
+  return queue_.size();
+}
+
+void SqliteConversationStore::CommitGroup(const std::vector<PendingUnitOfWork*>& batch) {
   std::lock_guard<std::mutex> lock(mutex_);
   transaction_owner_.store(std::this_thread::get_id());
   struct OwnerReset {
     std::atomic<std::thread::id>& owner;
     ~OwnerReset() { owner.store(std::thread::id()); }
   } owner_reset{transaction_owner_};
-  SqliteTransaction transaction(*database_);
-  work();
-  transaction.Commit();
+  try {
+    SqliteTransaction transaction(*database_);
+    if (batch.size() == 1) {
+      // Alone: no savepoint needed, a throw rolls the whole transaction back.
+      try {
+        (*batch.front()->work)();
+      } catch (...) {
+        batch.front()->error = std::current_exception();
+        return;
+      }
+    } else {
+      for (auto* unit : batch) {
+        if (!database_->InTransaction()) {
+          // An earlier unit's failure (SQLITE_FULL, SQLITE_IOERR) ended the whole transaction.
+          throw StoreError("group commit: the transaction was rolled back by another unit's failure");
+        }
+        database_->Prepare("SAVEPOINT group_unit", "begin unit savepoint").Run();
+        try {
+          (*unit->work)();
+        } catch (...) {
+          unit->error = std::current_exception();
+          if (database_->InTransaction()) {
+            database_->Prepare("ROLLBACK TO group_unit", "roll back unit savepoint").Run();
+            database_->Prepare("RELEASE group_unit", "release unit savepoint").Run();
+          }
+          continue;
+        }
+        database_->Prepare("RELEASE group_unit", "release unit savepoint").Run();
+      }
+      if (!database_->InTransaction()) {
+        throw StoreError("group commit: the transaction was rolled back by another unit's failure");
+      }
+    }
+    transaction.Commit();
+  } catch (...) {
+    const auto error = std::current_exception();
+    for (auto* unit : batch) {
+      if (!unit->error) unit->error = error;
+    }
+  }
 }
 
 std::optional<ConversationRecord> SqliteConversationStore::FindConversation(const std::string& channel,
@@ -202,6 +308,18 @@ std::optional<ConversationRecord> SqliteConversationStore::GetConversation(std::
     auto statement = db.Prepare(std::string("SELECT ") + kConversationColumns + " FROM conversations WHERE id = ?1",
                                 "get conversation");
     statement.Bind(1, conversation_id);
+    if (!statement.Step()) return std::nullopt;
+    return ReadConversation(statement);
+  });
+}
+
+std::optional<ConversationRecord> SqliteConversationStore::FindConversationHeader(const std::string& channel,
+                                                                                  const std::string& external_id) {
+  return WithConnection([&](SqliteDatabase& db) -> std::optional<ConversationRecord> {
+    auto statement = db.Prepare(std::string("SELECT ") + kConversationHeaderColumns +
+                                    " FROM conversations WHERE channel = ?1 AND external_id = ?2",
+                                "find conversation header");
+    statement.Bind(1, channel).Bind(2, external_id);
     if (!statement.Step()) return std::nullopt;
     return ReadConversation(statement);
   });
@@ -273,7 +391,7 @@ std::int64_t SqliteConversationStore::AppendMessage(const MessageRecord& message
     statement.Bind(1, message.conversation_id)
         .Bind(2, ToString(message.author))
         .Bind(3, message.text)
-        .Bind(4, DumpJson(message.quick_replies))
+        .Bind(4, QuickRepliesText(message.quick_replies))
         .Bind(5, message.kind)
         .Bind(6, message.client_message_id)
         .Bind(7, message.in_reply_to)
@@ -281,6 +399,40 @@ std::int64_t SqliteConversationStore::AppendMessage(const MessageRecord& message
         .Run();
     return db.LastInsertId();
   });
+}
+
+std::vector<std::int64_t> SqliteConversationStore::AppendMessages(const std::vector<MessageRecord>& messages) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(messages.size());
+  if (messages.empty()) return ids;
+  WithConnection([&](SqliteDatabase& db) {
+    const std::int64_t now = NowMs();
+    for (std::size_t first = 0; first < messages.size(); first += kMaxRowsPerInsert) {
+      const std::size_t rows = std::min(kMaxRowsPerInsert, messages.size() - first);
+      auto statement = db.Prepare(AppendMessagesSql(rows), "append messages");
+      int parameter = 1;
+      for (std::size_t row = first; row < first + rows; ++row) {
+        const MessageRecord& message = messages[row];
+        statement.Bind(parameter, message.conversation_id)
+            .Bind(parameter + 1, ToString(message.author))
+            .Bind(parameter + 2, message.text)
+            .Bind(parameter + 3, QuickRepliesText(message.quick_replies))
+            .Bind(parameter + 4, message.kind)
+            .Bind(parameter + 5, message.client_message_id)
+            .Bind(parameter + 6, message.in_reply_to)
+            .Bind(parameter + 7, message.created_at_ms != 0 ? message.created_at_ms : now);
+        parameter += 8;
+      }
+      statement.Run();
+      // The rows of one VALUES list are inserted in order, each taking the next AUTOINCREMENT id, and the write
+      // lock keeps every other writer out: the ids are consecutive and end at the last insert id.
+      const std::int64_t last = db.LastInsertId();
+      for (std::size_t row = 0; row < rows; ++row) {
+        ids.push_back(last - static_cast<std::int64_t>(rows - 1 - row));
+      }
+    }
+  });
+  return ids;
 }
 
 std::optional<MessageRecord> SqliteConversationStore::FindByClientMessageId(std::int64_t conversation_id,

@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -26,7 +28,10 @@ std::optional<Durability> ParseDurability(std::string_view name);
 /// of indexed statements (tens of microseconds), so one writer at a time is what SQLite allows anyway and reads
 /// waiting behind it cost less than a second connection's bookkeeping (figures in docs/storage.md).
 /// Thread-safe: InTransaction holds the connection for the whole callback; a method called outside a
-/// transaction takes the connection for that one statement.
+/// transaction takes the connection for that one statement. Outer InTransaction calls of different threads are
+/// group-committed: what queued while one transaction ran is run by one thread in the next transaction, each
+/// unit in its own savepoint (a throwing unit undoes only its own writes), and each caller returns once that
+/// transaction committed. A unit of work must therefore not depend on running on its caller's thread.
 class SqliteConversationStore final : public ConversationStore {
  public:
   struct Options {
@@ -46,10 +51,13 @@ class SqliteConversationStore final : public ConversationStore {
   std::optional<ConversationRecord> FindConversation(const std::string& channel,
                                                      const std::string& external_id) override;
   std::optional<ConversationRecord> GetConversation(std::int64_t conversation_id) override;
+  std::optional<ConversationRecord> FindConversationHeader(const std::string& channel,
+                                                           const std::string& external_id) override;
   std::int64_t SaveConversation(const ConversationRecord& conversation) override;
   void DeleteConversation(std::int64_t conversation_id) override;
 
   std::int64_t AppendMessage(const MessageRecord& message) override;
+  std::vector<std::int64_t> AppendMessages(const std::vector<MessageRecord>& messages) override;
   std::optional<MessageRecord> FindByClientMessageId(std::int64_t conversation_id,
                                                      const std::string& client_message_id) override;
   std::vector<MessageRecord> MessagesAfter(std::int64_t conversation_id, std::int64_t after_id, int limit) override;
@@ -83,13 +91,26 @@ class SqliteConversationStore final : public ConversationStore {
   /// "synchronous" gives "1" for normal, "2" for full). Only plain pragma names are accepted.
   std::string ReadPragma(const std::string& name);
   Durability durability() const { return options_.durability; }
+  /// Outer units of work queued for the next group commit (tests use it to form a group deterministically).
+  std::size_t QueuedUnitsOfWork();
 
  private:
   /// Runs `use` with the connection: directly inside this thread's transaction, else under the mutex.
   template <typename Use>
   auto WithConnection(Use&& use);
 
+  /// One outer InTransaction call waiting for (or in) a group commit.
+  struct PendingUnitOfWork;
+  /// Runs `batch` in one transaction, each unit in its own savepoint; records each unit's outcome.
+  void CommitGroup(const std::vector<PendingUnitOfWork*>& batch);
+
   Options options_;
+  // Group commit: callers queue their unit of work; one of them (the leader) runs everything queued in one
+  // transaction and one commit (one WAL append, one fsync with `full`) while the next callers queue behind it.
+  std::mutex queue_mutex_;
+  std::condition_variable queue_changed_;
+  std::vector<PendingUnitOfWork*> queue_;  ///< guarded by queue_mutex_
+  bool leader_active_ = false;             ///< guarded by queue_mutex_
   std::mutex mutex_;
   std::atomic<std::thread::id> transaction_owner_{};
   int transaction_depth_ = 0;  ///< guarded by mutex_ (only the owner touches it)

@@ -171,7 +171,8 @@ bool SqliteDatabase::InTransaction() const {
 }
 
 SqliteTransaction::SqliteTransaction(SqliteDatabase& database) : database_(database) {
-  database_.Execute("BEGIN IMMEDIATE", "begin transaction");
+  // Cached statements: sqlite3_exec would parse BEGIN and COMMIT again for every turn.
+  database_.Prepare("BEGIN IMMEDIATE", "begin transaction").Run();
 }
 
 SqliteTransaction::~SqliteTransaction() {
@@ -181,7 +182,7 @@ SqliteTransaction::~SqliteTransaction() {
 }
 
 void SqliteTransaction::Commit() {
-  database_.Execute("COMMIT", "commit transaction");
+  database_.Prepare("COMMIT", "commit transaction").Run();
   finished_ = true;
 }
 

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
@@ -179,6 +180,75 @@ TEST_CASE("messages append in order, page with after and limit, and keep their f
   CHECK(last[0].kind == "emergency");
   CHECK(last[0].created_at_ms == 1234);
   CHECK(last[0].author == Author::bot);
+}
+
+TEST_CASE("several lines appended in one call get ascending ids in order and keep their fields", "[store]") {
+  SqliteConversationStore store(":memory:");
+  std::int64_t id = 0;
+  std::int64_t other = 0;
+  std::vector<std::int64_t> ids;
+  std::vector<MessageRecord> lines;
+  for (int i = 0; i < 19; ++i) lines.push_back(Line(id, Author::bot, "line " + std::to_string(i)));
+  store.InTransaction([&] {
+    id = store.SaveConversation(NewConversation("s"));
+    other = store.SaveConversation(NewConversation("t"));
+    store.AppendMessage(Line(other, Author::user, "before"));
+    for (auto& line : lines) line.conversation_id = id;
+    lines[3].quick_replies = nlohmann::json::array({{{"label", "Yes"}, {"value", "yes"}}});
+    lines[3].kind = "emergency";
+    lines[4].author = Author::system;
+    lines[5].in_reply_to = 7;
+    lines[6].client_message_id = "c-6";
+    lines[7].created_at_ms = 1234;
+    // 19 lines: more than one statement's worth (8 rows), so the batches' ids must line up too.
+    ids = store.AppendMessages(lines);
+    CHECK(store.AppendMessages({}).empty());
+  });
+  REQUIRE(ids.size() == lines.size());
+  for (std::size_t i = 1; i < ids.size(); ++i) CHECK(ids[i] > ids[i - 1]);
+  const auto stored = store.MessagesAfter(id, 0, 100);
+  REQUIRE(stored.size() == lines.size());
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    CHECK(stored[i].id == ids[i]);
+    CHECK(stored[i].text == lines[i].text);
+    CHECK(stored[i].created_at_ms > 0);
+  }
+  CHECK(stored[3].quick_replies == lines[3].quick_replies);
+  CHECK(stored[3].kind == "emergency");
+  CHECK(stored[2].quick_replies == nlohmann::json::array());
+  CHECK(stored[4].author == Author::system);
+  CHECK(stored[5].in_reply_to == 7);
+  CHECK(stored[6].client_message_id == "c-6");
+  CHECK(stored[7].created_at_ms == 1234);
+  CHECK(store.MessagesAfter(other, 0, 100).size() == 1);
+  CHECK(store.FindByClientMessageId(id, "c-6")->id == ids[6]);
+}
+
+TEST_CASE("a conversation header has everything but the slots", "[store]") {
+  SqliteConversationStore store(":memory:");
+  CHECK_FALSE(store.FindConversationHeader("web", "nobody"));
+  auto conversation = NewConversation("session-1", "pain_score");
+  conversation.access_token_hash = std::string("\x01\x00\xfe", 3);
+  conversation.slots = {{"where", "lower back"}};
+  conversation.status = "waiting_for_coach";
+  conversation.triage_level = "urgent";
+  store.InTransaction([&] { conversation.id = store.SaveConversation(conversation); });
+  const auto header = store.FindConversationHeader("web", "session-1");
+  REQUIRE(header);
+  const auto full = store.FindConversation("web", "session-1");
+  REQUIRE(full);
+  CHECK(header->id == conversation.id);
+  CHECK(header->channel == "web");
+  CHECK(header->external_id == "session-1");
+  CHECK(header->state_key == "pain_score");
+  CHECK(header->status == "waiting_for_coach");
+  CHECK(header->triage_level == "urgent");
+  CHECK(header->access_token_hash == conversation.access_token_hash);
+  CHECK(header->revision == full->revision);
+  CHECK(header->created_at_ms == full->created_at_ms);
+  CHECK(header->slots == nlohmann::json::object());
+  CHECK(full->slots == conversation.slots);
+  CHECK_FALSE(store.FindConversationHeader("telegram", "session-1"));
 }
 
 TEST_CASE("client message ids are found and unique per conversation", "[store]") {
@@ -421,6 +491,55 @@ TEST_CASE("many threads writing at once lose nothing", "[store]") {
     REQUIRE(messages.size() == kMessages);
     for (int i = 0; i < kMessages; ++i) CHECK(messages[i].text == std::to_string(i));
   }
+}
+
+TEST_CASE("units of work queued during a transaction commit together, a throwing one undoes only itself", "[store]") {
+  testing::TempDirectory directory;
+  SqliteConversationStore store(directory.File("group.db"));
+  std::int64_t id = 0;
+  store.InTransaction([&] { id = store.SaveConversation(NewConversation("s")); });
+
+  std::thread::id kept_thread;
+  std::thread::id failed_thread;
+  std::atomic<bool> first_running{false};
+  std::thread first([&] {
+    store.InTransaction([&] {
+      store.AppendMessage(Line(id, Author::user, "first"));
+      first_running = true;
+      // Hold this transaction open until both others are queued behind it: they form the next group.
+      while (store.QueuedUnitsOfWork() < 2) std::this_thread::yield();
+    });
+  });
+  while (!first_running) std::this_thread::yield();
+  std::thread kept([&] {
+    store.InTransaction([&] {
+      kept_thread = std::this_thread::get_id();
+      store.AppendMessage(Line(id, Author::bot, "kept"));
+    });
+  });
+  bool failed_threw = false;
+  std::thread failed([&] {
+    try {
+      store.InTransaction([&] {
+        failed_thread = std::this_thread::get_id();
+        store.AppendMessage(Line(id, Author::bot, "undone"));
+        throw std::runtime_error("dialog failed");
+      });
+    } catch (const std::runtime_error& error) {
+      failed_threw = std::string(error.what()) == "dialog failed";
+    }
+  });
+  first.join();
+  kept.join();
+  failed.join();
+
+  CHECK(failed_threw);
+  // One thread ran both queued units: they were one group, in one transaction.
+  CHECK(kept_thread == failed_thread);
+  std::vector<std::string> texts;
+  for (const auto& message : store.MessagesAfter(id, 0, 10)) texts.push_back(message.text);
+  CHECK(texts == std::vector<std::string>{"first", "kept"});
+  CHECK(store.QueuedUnitsOfWork() == 0);
 }
 
 TEST_CASE("a file database keeps commits across reopen and checkpoints its WAL to empty", "[store]") {
