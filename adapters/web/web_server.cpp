@@ -294,7 +294,7 @@ std::optional<WebServer::Impl::SessionAccess> WebServer::Impl::Authorize(const R
     return std::nullopt;
   }
   auto conversation = SessionTokens::LooksLikeSessionId(session_id)
-                          ? dependencies.service.FindConversation(kChannel, session_id)
+                          ? dependencies.service.FindConversationHeader(kChannel, session_id)
                           : std::nullopt;
   if (!conversation) {
     Reject(res, 404, "session_not_found", "no such session (it may have been deleted)");
@@ -621,7 +621,7 @@ void WebServer::Impl::PostCoachMessage(const Request& req, Response& res) {
   // The id is a web session id: the only conversations this adapter can name without a coach console.
   const std::string session_id = req.matches[1];
   const auto conversation = SessionTokens::LooksLikeSessionId(session_id)
-                                ? dependencies.service.FindConversation(kChannel, session_id)
+                                ? dependencies.service.FindConversationHeader(kChannel, session_id)
                                 : std::nullopt;
   if (!conversation) {
     Reject(res, 404, "conversation_not_found", "no web conversation with this session id");
