@@ -481,3 +481,13 @@ TEST_CASE("fresh held-out set 4: figures and the generalisation bars", "[red_fla
   REQUIRE(figures.ExactAccuracy() >= 0.85);
   REQUIRE(figures.false_flags_on_negated == 0);
 }
+
+// Written against the rules after fresh4's widening, committed before its first run (27/30, emergency recall 14/16).
+TEST_CASE("fresh held-out set 5: figures and the generalisation bars", "[red_flag][triage_set]") {
+  const auto set = LoadSet("tests/data/triage_holdout_fresh5.jsonl");
+  REQUIRE(set.size() >= 30);
+  const auto figures = Evaluate("triage_holdout_fresh5", set);
+  REQUIRE(figures.EmergencyRecall() >= 0.95);
+  REQUIRE(figures.ExactAccuracy() >= 0.85);
+  REQUIRE(figures.false_flags_on_negated == 0);
+}
