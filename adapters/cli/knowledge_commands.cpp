@@ -113,8 +113,13 @@ void AddAskCommand(CLI::App& app) {
   command->add_flag("--jsonl", options->jsonl,
                     "Read {\"text\": ...} lines on stdin, write {\"topic\", \"score\", \"answer\"} lines in order");
   command->callback([options] {
-    if (!options->jsonl && options->question.empty()) {
-      throw CLI::ValidationError("question", "give a question, or --jsonl to read them from stdin");
+    // Exit 2, the usual code for wrong usage, with a usage line: a script that forgot the question must not read
+    // an empty answer as "not sure".
+    if (!options->jsonl && options->question.find_first_not_of(" \t\r\n") == std::string::npos) {
+      std::cerr << "coachbot ask: no question given\n"
+                << "usage: coachbot ask [--content DIR] \"QUESTION\"\n"
+                << "       coachbot ask [--content DIR] --jsonl < questions.jsonl\n";
+      throw CLI::RuntimeError(2);
     }
     RunAsk(*options);
   });
