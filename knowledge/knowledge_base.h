@@ -13,8 +13,8 @@
 
 namespace coach::knowledge {
 
-/// When an answer is confident enough to give. Tuned on tests/data/faq_set.jsonl (never on the holdout set):
-/// see tests/knowledge/knowledge_evaluation_test.cpp, which prints the figures for these values.
+/// When an answer is confident enough to give. Tuned on tests/data/faq_set.jsonl and faq_dev.jsonl (never on
+/// faq_holdout_v2.jsonl): see tests/knowledge/knowledge_evaluation_test.cpp, which prints the figures for these values.
 /// The bar is min_score + coverage_penalty * (1 - coverage): a topic that explains only part of the question
 /// ("carbs for a half marathon" matches the distance topic on "half marathon" alone) must score much higher.
 struct AnswerThresholds {

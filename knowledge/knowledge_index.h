@@ -44,6 +44,8 @@ enum class IndexLayout { kTopicRows, kQuestionRows };
 struct IndexOptions {
   ColumnWeights weights;
   IndexLayout layout = IndexLayout::kQuestionRows;
+  /// Concept tokens: a question naming a cause ("reasons", "what makes") no longer scores the causes topic once per
+  /// synonym it happens to use, which took questions that merely said "cause" away from their topic.
   SynonymMode synonyms = SynonymMode::kConceptTokens;
   /// Coverage weight of a question term no topic contains, relative to a term found in exactly one topic.
   /// Below 1 because such words are often chat filler ("mate", "anyway"); above 0 because in an off-topic question
