@@ -82,6 +82,45 @@ struct ConversationService::Impl {
   std::unordered_map<std::int64_t, std::unique_ptr<Waiters>> waiters;
   bool stopping = false;
 
+  // The slots each conversation's last turn saved, so that the next turn skips parsing them from the row (the
+  // largest read cost of a turn). An entry is used only when the row is still exactly as that turn left it (same
+  // creation time, revision and state key), so a write by anyone else, a coach or another process, makes it miss.
+  struct SavedSlots {
+    std::int64_t created_at_ms = 0;
+    std::int64_t revision = 0;
+    std::string state_key;
+    nlohmann::json slots;
+  };
+  static constexpr std::size_t kMaxSavedSlots = 4096;
+  std::mutex saved_slots_mutex;
+  std::unordered_map<std::int64_t, SavedSlots> saved_slots;
+
+  /// Moves the saved slots into `header` (a row read without slots) when they match it; false on a miss.
+  bool TakeSavedSlots(ConversationRecord& header) {
+    std::lock_guard<std::mutex> lock(saved_slots_mutex);
+    auto found = saved_slots.find(header.id);
+    if (found == saved_slots.end()) return false;
+    const bool current = found->second.created_at_ms == header.created_at_ms &&
+                         found->second.revision == header.revision && found->second.state_key == header.state_key;
+    if (current) header.slots = std::move(found->second.slots);
+    saved_slots.erase(found);
+    return current;
+  }
+
+  /// Remembers what a committed turn saved; `record` is the row as saved (revision = the one it was read at).
+  void RememberSavedSlots(ConversationRecord&& record) {
+    std::lock_guard<std::mutex> lock(saved_slots_mutex);
+    // A crude bound: the busy conversations refill it within a turn each.
+    if (saved_slots.size() >= kMaxSavedSlots) saved_slots.clear();
+    saved_slots[record.id] =
+        SavedSlots{record.created_at_ms, record.revision + 1, std::move(record.state_key), std::move(record.slots)};
+  }
+
+  void ForgetSavedSlots(std::int64_t conversation_id) {
+    std::lock_guard<std::mutex> lock(saved_slots_mutex);
+    saved_slots.erase(conversation_id);
+  }
+
   /// Called after a commit, never before: a woken reader must find the rows.
   void Publish(std::int64_t conversation_id, std::int64_t message_id) {
     std::lock_guard<std::mutex> lock(waiters_mutex);
@@ -228,7 +267,10 @@ InboundResult ConversationService::HandleInbound(const InboundMessage& inbound) 
   // Reads and the dialog run under the conversation's own lock only, so turns of different conversations compute
   // in parallel; the store's write lock is held just for the writes below. The revision check in
   // SaveConversation catches any writer that bypassed this lock (another process).
-  auto record = impl_->store.FindConversation(inbound.channel, inbound.external_id);
+  auto record = impl_->store.FindConversationHeader(inbound.channel, inbound.external_id);
+  if (record && !impl_->TakeSavedSlots(*record)) {
+    record = impl_->store.FindConversation(inbound.channel, inbound.external_id);
+  }
   if (record && !inbound.client_message_id.empty()) {
     if (auto seen = impl_->store.FindByClientMessageId(record->id, inbound.client_message_id)) {
       return InboundResult{record->id,          seen->id, impl_->store.RepliesTo(record->id, seen->id),
@@ -281,6 +323,8 @@ InboundResult ConversationService::HandleInbound(const InboundMessage& inbound) 
   result.status = record->status;
   result.state_key = record->state_key;
   result.triage_level = record->triage_level;
+  // A new row's creation time was set by the store, not known here: its next turn reads the slots once.
+  if (!created) impl_->RememberSavedSlots(std::move(*record));
   const auto last = result.replies.empty() ? result.user_message_id : result.replies.back().id;
   impl_->Publish(result.conversation_id, last);
   return result;
@@ -347,6 +391,7 @@ void ConversationService::StopWaiting() {
 MessageRecord ConversationService::PostCoachMessage(std::int64_t conversation_id, const std::string& coach_name,
                                                     const std::string& text) {
   auto [unused, guard] = impl_->LockById(conversation_id);
+  impl_->ForgetSavedSlots(conversation_id);
   const dialog::CleanText clean = dialog::CleanRunnerText(text);
   MessageRecord coach_line;
   impl_->store.InTransaction([&] {
@@ -381,6 +426,7 @@ MessageRecord ConversationService::PostCoachMessage(std::int64_t conversation_id
 
 std::vector<MessageRecord> ConversationService::HandBackToBot(std::int64_t conversation_id) {
   auto [unused, guard] = impl_->LockById(conversation_id);
+  impl_->ForgetSavedSlots(conversation_id);
   std::vector<MessageRecord> lines;
   impl_->store.InTransaction([&] {
     auto record = impl_->store.GetConversation(conversation_id);
@@ -452,6 +498,7 @@ bool ConversationService::Erase(std::int64_t conversation_id) {
   if (!record) return false;
   auto guard = impl_->locks.Lock(LockKey(record->channel, record->external_id));
   bool erased = false;
+  impl_->ForgetSavedSlots(conversation_id);
   impl_->store.InTransaction([&] {
     if (!impl_->store.GetConversation(conversation_id)) return;
     impl_->store.DeleteConversation(conversation_id);

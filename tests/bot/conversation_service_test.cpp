@@ -376,6 +376,31 @@ TEST_CASE("a new service on the same file continues the conversation from the sa
   CHECK(row->slots == oracle.snapshot.slots);
 }
 
+TEST_CASE("two services taking turns on one conversation never continue from a state the other replaced", "[service]") {
+  // Each service remembers the slots its last turn saved; the other one's turn in between must make that memory
+  // miss, or the next turn would continue from stale slots.
+  Fixture fixture;
+  testing::TempDirectory directory;
+  SqliteConversationStore store(directory.File("shared.db"));
+  ConversationService first(store, fixture.dependencies);
+  ConversationService second(store, fixture.dependencies);
+  std::vector<std::string> replies = Texts(first.StartConversation("web", "s").replies);
+  for (std::size_t i = 0; i < kPainWalk.size(); ++i) {
+    // Two turns in a row on one service (its memory hits), then two on the other (a miss, then a hit).
+    ConversationService& service = (i / 2) % 2 == 0 ? first : second;
+    for (const auto& reply : service.HandleInbound(Web("s", kPainWalk[i], "m-" + std::to_string(i))).replies) {
+      replies.push_back(reply.text);
+    }
+  }
+  const auto oracle = RunDirectly(fixture.dependencies, kPainWalk);
+  CHECK(replies == oracle.replies);
+  const auto row = first.FindConversation("web", "s");
+  REQUIRE(row);
+  CHECK(row->state_key == oracle.snapshot.state_key);
+  CHECK(row->slots == oracle.snapshot.slots);
+  CHECK(Texts(first.Transcript(row->id, 0)) == oracle.replies);
+}
+
 TEST_CASE("the dialog throwing rolls the whole turn back", "[service]") {
   Fixture fixture;
   SqliteConversationStore store(":memory:");
