@@ -228,6 +228,14 @@ struct FlagRule {
   std::vector<std::string> unless;        // ids of flags that make this one redundant
 };
 
+/// A flag that does not depend on phrasing: a domain word and a change word affirmed in one clause.
+struct SafetyNet {
+  FlagRule rule;                   // id and level of the flag it raises; `any` and `combinations` stay empty
+  std::unique_ptr<RE2> domain;     // "bladder", "down there", "both legs"
+  std::unique_ptr<RE2> change;     // "weak", "different", "cant"
+  std::unique_ptr<RE2> exception;  // a clause matching this does not count ("is fine", "my dad has")
+};
+
 struct FiredFlag {
   const FlagRule* rule;
   std::string evidence;
@@ -237,6 +245,7 @@ struct FiredFlag {
 
 struct RedFlagDetector::Rules {
   std::vector<FlagRule> flags;
+  std::vector<SafetyNet> safety_nets;
   std::unique_ptr<RE2> clause_breaks;
   std::string list_separator;
   std::unique_ptr<RE2> list_continuation;
@@ -267,6 +276,7 @@ struct RedFlagDetector::Rules {
                                             bool skip_general_questions) const;
   std::optional<std::string> Fire(const FlagRule& rule, const Message& message) const;
   bool DescribesSymptom(const Message& message) const;
+  std::optional<std::string> Catch(const SafetyNet& net, const Message& message) const;
 };
 
 void RedFlagDetector::Rules::SplitClauses(Message& message) const {
@@ -395,6 +405,18 @@ std::optional<std::string> RedFlagDetector::Rules::Fire(const FlagRule& rule, co
     std::string evidence;
     for (const Span& span : matches) evidence += (evidence.empty() ? "" : kEvidenceJoiner) + message.Evidence(span);
     return evidence;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> RedFlagDetector::Rules::Catch(const SafetyNet& net, const Message& message) const {
+  for (std::size_t index = 0; index < message.clauses.size(); ++index) {
+    if (message.general_question[index]) continue;
+    const Span& clause = message.clauses[index];
+    if (net.exception && RE2::PartialMatch(message.View(clause), *net.exception)) continue;
+    if (FirstAffirmed(*net.domain, message, clause, nullptr) && FirstAffirmed(*net.change, message, clause, nullptr)) {
+      return message.Evidence(clause);
+    }
   }
   return std::nullopt;
 }
@@ -548,6 +570,25 @@ RedFlagDetector RedFlagDetector::FromRulesJson(std::string_view rules_json) {
       }
     }
   }
+  if (document.contains("safety_nets")) {
+    const Json& nets = document["safety_nets"];
+    if (!nets.is_array()) throw std::invalid_argument("red-flag rules: \"safety_nets\" must be a list");
+    for (std::size_t index = 0; index < nets.size(); ++index) {
+      const std::string where = "safety net #" + std::to_string(index + 1);
+      const Json& entry = nets[index];
+      SafetyNet net;
+      net.rule.id = RequireString(entry, "id", where);
+      const auto level = ParseTriageLevel(RequireString(entry, "level", where));
+      if (!level || *level == TriageLevel::not_pain) {
+        throw std::invalid_argument("red-flag rules: " + where + ": level must be above not_pain");
+      }
+      net.rule.level = *level;
+      net.domain = compile(Require(entry, "domain", where), where + " domain");
+      net.change = compile(Require(entry, "change", where), where + " change");
+      if (entry.contains("except")) net.exception = compile(entry["except"], where + " except");
+      rules->safety_nets.push_back(std::move(net));
+    }
+  }
   return RedFlagDetector(std::move(rules));
 }
 
@@ -560,6 +601,13 @@ TriageDecision RedFlagDetector::Assess(std::string_view raw_message) const {
   std::vector<FiredFlag> fired;
   for (const FlagRule& rule : rules_->flags) {
     if (auto evidence = rules_->Fire(rule, message)) fired.push_back({&rule, std::move(*evidence)});
+  }
+  // The nets catch wording no rule foresaw; a specific flag at their level already says more, so they stay quiet.
+  for (const SafetyNet& net : rules_->safety_nets) {
+    const bool covered = std::any_of(fired.begin(), fired.end(),
+                                     [&](const FiredFlag& flag) { return flag.rule->level >= net.rule.level; });
+    if (covered) continue;
+    if (auto evidence = rules_->Catch(net, message)) fired.push_back({&net.rule, std::move(*evidence)});
   }
 
   // Pain score: the worst score written; rising when a later score is higher or the text says so.

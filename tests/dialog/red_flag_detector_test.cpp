@@ -415,6 +415,67 @@ TEST_CASE("malformed rules are rejected with the bad rule named", "[red_flag][ru
   CHECK_NOTHROW(RedFlagDetector::FromRulesJson(MinimalRules().dump()));
 }
 
+TEST_CASE("safety nets: a domain word and a change word in one clause are an emergency", "[red_flag][safety_net]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"my waterworks have packed in a bit, back aching", "ces_safety_net"},
+      {"things downstairs feel muffled, back pain after deadlifts", "ces_safety_net"},
+      {"caught short twice today with my bowels, no warning at all", "ces_safety_net"},
+      {"both my legs went floppy on the stairs", "ces_both_legs_safety_net"},
+      {"a ute clipped me on the bend, back hurts", "major_trauma_safety_net"},
+  };
+  for (const auto& [text, flag] : cases) {
+    INFO(text);
+    const auto decision = Assess(text);
+    CHECK(decision.level == TriageLevel::emergency);
+    CHECK(HasFlag(decision, flag));
+  }
+  // The clause is the evidence: the coach sees which words the net read.
+  const auto muffled = Assess("back pain after deadlifts. things downstairs feel muffled");
+  REQUIRE(HasFlag(muffled, "ces_safety_net"));
+  CHECK(muffled.evidence.front() == "things downstairs feel muffled");
+}
+
+TEST_CASE("safety nets stay quiet on denials, other people, witnesses and ordinary soreness",
+          "[red_flag][safety_net]") {
+  for (const char* text :
+       {"no bladder or bowel problems, just a stiff lower back", "peeing fine, no numbness down there, back achy",
+        "havent had any trouble with my waterworks", "sex life is normal, no problems peeing",
+        "my mate says his waterworks have packed in", "ran past a bike crash on my route today",
+        "my brother came off his motorbike, when can he run", "bum sore from cycling", "tight glutes after hills",
+        "dead legs after a long run", "both legs tired after the marathon",
+        "fell off a ladder years ago, back fine now", "it hurts when i strain on the toilet"}) {
+    INFO(text);
+    const auto decision = Assess(text);
+    for (const char* net : {"ces_safety_net", "ces_both_legs_safety_net", "major_trauma_safety_net"}) {
+      CHECK_FALSE(HasFlag(decision, net));
+    }
+    CHECK(decision.level < TriageLevel::emergency);
+  }
+}
+
+TEST_CASE("safety nets are data: they fire only where no flag of their level did", "[red_flag][rules][safety_net]") {
+  auto rules = MinimalRules();
+  rules["safety_nets"] = nlohmann::json::parse(R"([
+    {"id": "bladder_net", "level": "emergency", "domain": "\\bbladder\\b", "change": "\\b(?:odd|weak)\\b",
+     "except": "\\bmy dad\\b"}])");
+  const auto detector = RedFlagDetector::FromRulesJson(rules.dump());
+  const auto odd = detector.Assess("my bladder is odd");
+  CHECK(odd.level == TriageLevel::emergency);
+  CHECK(odd.flags == std::vector<std::string>{"bladder_net"});
+  CHECK(detector.Assess("my bladder is not odd").flags.empty());
+  CHECK(detector.Assess("my dad says his bladder is odd").flags.empty());
+  CHECK(detector.Assess("my bladder. it is odd").flags.empty());
+  CHECK(detector.Assess("numb groin, bladder odd").flags == std::vector<std::string>{"saddle_numbness"});
+
+  rules["safety_nets"][0].erase("change");
+  CHECK_THAT(RulesErrorFor(rules), Catch::Matchers::Contains("safety net #1") && Catch::Matchers::Contains("change"));
+  rules["safety_nets"][0]["change"] = "(odd";
+  CHECK_THAT(RulesErrorFor(rules), Catch::Matchers::Contains("safety net #1 change"));
+  rules["safety_nets"][0]["change"] = "odd";
+  rules["safety_nets"][0]["level"] = "not_pain";
+  CHECK_THAT(RulesErrorFor(rules), Catch::Matchers::Contains("level"));
+}
+
 TEST_CASE("the embedded rules load", "[red_flag][rules]") {
   CHECK_NOTHROW(RedFlagDetector::Default());
 }
@@ -489,5 +550,15 @@ TEST_CASE("fresh held-out set 5: figures and the generalisation bars", "[red_fla
   const auto figures = Evaluate("triage_holdout_fresh5", set);
   REQUIRE(figures.EmergencyRecall() >= 0.95);
   REQUIRE(figures.ExactAccuracy() >= 0.85);
+  REQUIRE(figures.false_flags_on_negated == 0);
+}
+
+// Written with indirect and euphemistic wording, committed before its first run (figures in docs/triage.md).
+TEST_CASE("fresh held-out set 6: figures and the bars", "[red_flag][triage_set]") {
+  const auto set = LoadSet("tests/data/triage_holdout_fresh6.jsonl");
+  REQUIRE(set.size() >= 60);
+  const auto figures = Evaluate("triage_holdout_fresh6", set);
+  REQUIRE(figures.EmergencyRecall() == 1.0);
+  REQUIRE(figures.ExactAccuracy() >= 0.90);
   REQUIRE(figures.false_flags_on_negated == 0);
 }
