@@ -443,7 +443,9 @@ TEST_CASE("safety nets stay quiet on denials, other people, witnesses and ordina
         "my mate says his waterworks have packed in", "ran past a bike crash on my route today",
         "my brother came off his motorbike, when can he run", "bum sore from cycling", "tight glutes after hills",
         "dead legs after a long run", "both legs tired after the marathon",
-        "fell off a ladder years ago, back fine now", "it hurts when i strain on the toilet"}) {
+        "fell off a ladder years ago, back fine now", "it hurts when i strain on the toilet",
+        "odd pain in my left buttock after hills", "a tree root tripped me and i fell, sore hip",
+        "dull ache in my glutes"}) {
     INFO(text);
     const auto decision = Assess(text);
     for (const char* net : {"ces_safety_net", "ces_both_legs_safety_net", "major_trauma_safety_net"}) {
