@@ -255,6 +255,7 @@ struct RedFlagDetector::Rules {
   std::unique_ptr<RE2> pseudo_negation;
   std::unique_ptr<RE2> scope_break;
   std::unique_ptr<RE2> negated_after;
+  std::unique_ptr<RE2> negated_inside;  // optional
   int window_words = 7;
   int after_words = 5;
   std::unique_ptr<RE2> symptom;
@@ -363,7 +364,9 @@ std::optional<Span> RedFlagDetector::Rules::FirstAffirmed(const RE2& regex, cons
     if (!regex.Match(input, pos, clause.end, RE2::UNANCHORED, &found, 1)) return std::nullopt;
     const Span match{static_cast<std::size_t>(found.data() - message.text.data()),
                      static_cast<std::size_t>(found.data() - message.text.data()) + found.size()};
-    if (match.end > match.begin && !IsNegated(message, clause, match)) {
+    // "my bum isnt numb": a pattern that spans the body word and the symptom can hold the denial inside its match.
+    const bool denied_inside = negated_inside && RE2::PartialMatch(message.View(match), *negated_inside);
+    if (match.end > match.begin && !denied_inside && !IsNegated(message, clause, match)) {
       if (exception != nullptr && RE2::PartialMatch(message.View(clause), *exception)) return std::nullopt;
       return match;
     }
@@ -470,6 +473,7 @@ RedFlagDetector RedFlagDetector::FromRulesJson(std::string_view rules_json) {
   rules->pseudo_negation = compile(Require(negation, "pseudo", "negation"), "negation.pseudo");
   rules->scope_break = compile(Require(negation, "scope_breaks", "negation"), "negation.scope_breaks");
   rules->negated_after = compile(Require(negation, "after", "negation"), "negation.after");
+  if (negation.contains("inside")) rules->negated_inside = compile(negation["inside"], "negation.inside");
   rules->window_words = RequirePositiveInt(negation, "window_words", "negation");
   rules->after_words = RequirePositiveInt(negation, "after_words", "negation");
 

@@ -139,7 +139,8 @@ TEST_CASE("negated symptoms raise no flag", "[red_flag]") {
        {"no numbness", "I don't have any bladder problems", "not numb, not tingly", "never had cancer",
         "no fever or chills", "no numbness, tingling or weakness in my legs", "i dont have pain going down both legs",
         "no trouble peeing", "bladder and bowels are fine", "ich habe keine Taubheit", "no tengo fiebre",
-        "koi numbness nahi hai", "i have not lost any weight", "neither leg is numb", "no chest pain"}) {
+        "koi numbness nahi hai", "i have not lost any weight", "neither leg is numb", "no chest pain",
+        "my bum isnt numb", "my groin is not numb at all"}) {
     INFO(text);
     const auto decision = Assess(text);
     CHECK(decision.flags.empty());
@@ -562,5 +563,19 @@ TEST_CASE("fresh held-out set 6: figures and the bars", "[red_flag][triage_set]"
   const auto figures = Evaluate("triage_holdout_fresh6", set);
   REQUIRE(figures.EmergencyRecall() == 1.0);
   REQUIRE(figures.ExactAccuracy() >= 0.90);
+  REQUIRE(figures.false_flags_on_negated == 0);
+}
+
+// Written after the safety nets and committed before its first run; never tuned on for recall or accuracy. First run:
+// 30/40 exact, emergency recall 8/14, one false flag on a negated message ("my bum isnt numb", a denial inside the
+// saddle pattern's own match; fixed by negation.inside, the only change made after that run). The brief's floor for
+// an untouched set (emergency recall >= 90%, accuracy >= 80%) is NOT met: these bars are the measured first-run
+// figures, kept so that the set guards against regressions, not as a claim that the nets generalise.
+TEST_CASE("fresh held-out set 7 (untouched): figures and the measured floor", "[red_flag][triage_set]") {
+  const auto set = LoadSet("tests/data/triage_holdout_fresh7.jsonl");
+  REQUIRE(set.size() >= 40);
+  const auto figures = Evaluate("triage_holdout_fresh7", set);
+  REQUIRE(figures.emergencies_found >= 8);
+  REQUIRE(figures.exact >= 30);
   REQUIRE(figures.false_flags_on_negated == 0);
 }
