@@ -71,8 +71,12 @@ std::string HttpMetrics::Render(const ServiceGauges& gauges) const {
     std::lock_guard<std::mutex> lock(mutex_);
     triage_decisions = triage_decisions_;
   }
-  RenderGauge(out, "coachbot_conversations", "gauge", "Conversations by status.", "state",
+  RenderGauge(out, "coachbot_conversations", "gauge", "Conversations by dialog state.", "state",
+              gauges.conversations_by_state);
+  RenderGauge(out, "coachbot_conversations_by_status", "gauge", "Conversations by who answers them.", "status",
               gauges.conversations_by_status);
+  RenderGauge(out, "coachbot_conversations_by_level", "gauge", "Conversations by their triage level.", "level",
+              gauges.conversations_by_level);
   RenderGauge(out, "coachbot_open_escalations", "gauge", "Escalations not yet closed, by triage level.", "level",
               gauges.open_escalations_by_level);
   RenderGauge(out, "coachbot_triage_decisions_total", "counter",

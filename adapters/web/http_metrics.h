@@ -12,7 +12,9 @@ namespace coach::adapters::web {
 
 /// Domain gauges and counters read from the service at scrape time.
 struct ServiceGauges {
+  std::map<std::string, std::int64_t> conversations_by_state;     ///< dialog state key ("pain", "menu"...)
   std::map<std::string, std::int64_t> conversations_by_status;    ///< "bot", "waiting_for_coach", "coach"
+  std::map<std::string, std::int64_t> conversations_by_level;     ///< conversation triage level, assessed ones
   std::map<std::string, std::int64_t> open_escalations_by_level;  ///< triage level name
 };
 

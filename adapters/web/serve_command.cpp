@@ -104,7 +104,9 @@ int RunServe(const ServeOptions& options) {
                                                    [&store_ref] {
                                                      const auto metrics = store_ref.Metrics();
                                                      web::ServiceGauges gauges;
+                                                     gauges.conversations_by_state = metrics.conversations_by_state;
                                                      gauges.conversations_by_status = metrics.conversations_by_status;
+                                                     gauges.conversations_by_level = metrics.conversations_by_level;
                                                      gauges.open_escalations_by_level =
                                                          metrics.open_escalations_by_level;
                                                      return gauges;

@@ -37,6 +37,7 @@ TEST_CASE("requests and latencies render as Prometheus text", "[http_metrics]") 
   metrics.Record("/api/v1/sessions", "POST", 201, 200ms);
   metrics.Record("/api/v1/sessions", "POST", 429, 0ms);
   ServiceGauges gauges;
+  gauges.conversations_by_state = {{"pain", 2}, {"menu", 1}};
   gauges.conversations_by_status = {{"bot", 3}, {"coach", 1}};
   gauges.open_escalations_by_level = {{"emergency", 2}};
   metrics.CountTriageDecision("self_care");
@@ -54,7 +55,8 @@ TEST_CASE("requests and latencies render as Prometheus text", "[http_metrics]") 
   CHECK(samples.at(R"(coachbot_http_request_duration_seconds_count{route="/api/v1/sessions"})") == 3);
   CHECK(samples.at(R"(coachbot_http_request_duration_seconds_sum{route="/api/v1/sessions"})") ==
         Approx(0.202).margin(1e-9));
-  CHECK(samples.at(R"(coachbot_conversations{state="bot"})") == 3);
+  CHECK(samples.at(R"(coachbot_conversations{state="pain"})") == 2);
+  CHECK(samples.at(R"(coachbot_conversations_by_status{status="bot"})") == 3);
   CHECK(samples.at(R"(coachbot_open_escalations{level="emergency"})") == 2);
   CHECK(samples.at(R"(coachbot_triage_decisions_total{level="self_care"})") == 2);
   CHECK(samples.at(R"(coachbot_triage_decisions_total{level="emergency"})") == 1);

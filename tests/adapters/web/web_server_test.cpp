@@ -58,7 +58,8 @@ class LiveServer {
                 database_ready ? std::move(database_ready) : std::function<bool()>([this] { return store_.Ping(); }),
                 [this] {
                   const auto metrics = store_.Metrics();
-                  return ServiceGauges{metrics.conversations_by_status, metrics.open_escalations_by_level};
+                  return ServiceGauges{metrics.conversations_by_state, metrics.conversations_by_status,
+                                       metrics.conversations_by_level, metrics.open_escalations_by_level};
                 }},
             std::move(options)) {
     port_ = server_.Bind("127.0.0.1", 0);
@@ -652,7 +653,8 @@ TEST_CASE("operations endpoints: health, readiness and metrics", "[web_server]")
   CHECK(text.find(R"(coachbot_http_requests_total{route="unmatched",method="GET",status="404"} 1)") !=
         std::string::npos);
   CHECK(text.find(R"(coachbot_http_request_duration_seconds_count{route="/api/v1/sessions"} 1)") != std::string::npos);
-  CHECK(text.find(R"(coachbot_conversations{state="bot"} 1)") != std::string::npos);
+  CHECK(text.find(R"(coachbot_conversations{state="greeting"} 1)") != std::string::npos);
+  CHECK(text.find(R"(coachbot_conversations_by_status{status="bot"} 1)") != std::string::npos);
   // Labels name route patterns, never a session id.
   CHECK(text.find(session.id) == std::string::npos);
 }
