@@ -4,7 +4,7 @@
 #include "adapters/cli/commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"coachbot: triage, coaching answers and plans for runners with back pain, on the web and Telegram"};
+  CLI::App app{"coachbot: red-flag triage, coaching answers and recovery plans for runners with back pain"};
   app.set_version_flag("--version", "coachbot 0.1.0");
   app.require_subcommand(1);
   coach::adapters::cli::RegisterCommands(app);
