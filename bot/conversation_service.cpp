@@ -278,6 +278,11 @@ InboundResult ConversationService::HandleInbound(const InboundMessage& inbound) 
                            record->triage_level};
     }
   }
+  if (!record && !inbound.create_if_missing) {
+    InboundResult missing;
+    missing.not_found = true;
+    return missing;
+  }
   const bool created = !record;
   std::optional<dialog::TriageConversation> conversation;
   std::vector<dialog::Reply> greeting;

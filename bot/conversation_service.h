@@ -21,6 +21,9 @@ struct InboundMessage {
   std::string external_id;        ///< the channel's id for the runner's conversation
   std::string text;               ///< typed text or a quick reply's value; any bytes (cleaned before use)
   std::string client_message_id;  ///< idempotency key; the same id twice returns the first replies; empty = none
+  /// Telegram-style channels start a conversation with the first message. Web sessions are created explicitly
+  /// (with a token), so a message for a session erased meanwhile must not bring it back without one.
+  bool create_if_missing = true;
 };
 
 /// What a channel needs to answer the runner.
@@ -32,6 +35,7 @@ struct InboundResult {
   bool duplicate = false;  ///< the client message id was seen before (or the conversation existed): nothing changed
   std::string state_key;   ///< the dialog state after the turn
   std::optional<std::string> triage_level;  ///< the most urgent level reached so far
+  bool not_found = false;  ///< no such conversation and create_if_missing was false: nothing was stored
 };
 
 /// The channel-agnostic conversation service (userver's "pure logic" half; adapters are the HTTP shell).

@@ -449,7 +449,12 @@ void WebServer::Impl::PostMessage(const Request& req, Response& res) {
   if (!Admit(address_limiter, req.remote_addr, "address", res)) return;
   if (!Admit(session_limiter, access->session_id, "session", res)) return;
   const auto result = dependencies.service.HandleInbound(
-      {kChannel, access->session_id, parse.request->text, parse.request->client_message_id});
+      {kChannel, access->session_id, parse.request->text, parse.request->client_message_id,
+       /*create_if_missing=*/false});
+  if (result.not_found) {  // erased between the token check and the turn
+    Reject(res, 404, "session_not_found", "no such session (it may have been deleted)");
+    return;
+  }
   if (!result.duplicate && result.triage_level && result.triage_level != access->conversation.triage_level) {
     metrics.CountTriageDecision(*result.triage_level);
   }

@@ -153,6 +153,20 @@ TEST_CASE("a first message on a new channel conversation creates it and answers 
   CHECK(Texts(replay.replies) == oracle.replies);
 }
 
+TEST_CASE("a message for an erased web session does not bring the conversation back", "[service]") {
+  Fixture fixture;
+  SqliteConversationStore store(":memory:");
+  ConversationService service(store, fixture.dependencies);
+  const auto started = service.StartConversation("web", "session-1", "hash");
+  REQUIRE(service.Erase(started.conversation_id));
+  InboundMessage late = Web("session-1", "pain", "m-1");
+  late.create_if_missing = false;
+  const auto result = service.HandleInbound(late);
+  CHECK(result.not_found);
+  CHECK(result.replies.empty());
+  CHECK_FALSE(service.FindConversation("web", "session-1").has_value());
+}
+
 TEST_CASE("starting a conversation twice changes nothing and returns the stored greeting", "[service]") {
   Fixture fixture;
   SqliteConversationStore store(":memory:");
