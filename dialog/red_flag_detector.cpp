@@ -137,25 +137,6 @@ std::size_t FirstWordsEnd(const std::string& text, std::size_t begin, std::size_
   return pos;
 }
 
-// Valid UTF-8 always (JSON output of the evidence depends on it); invalid bytes become U+FFFD.
-std::string ValidUtf8(std::string_view raw) {
-  if (IsValidUtf8(raw)) return std::string(raw);
-  std::string out;
-  out.reserve(raw.size() + 16);
-  for (std::size_t pos = 0; pos < raw.size();) {
-    const auto lead = static_cast<unsigned char>(raw[pos]);
-    const std::size_t length = lead < 0x80 ? 1 : (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : 4;
-    if (IsValidUtf8(raw.substr(pos, length)) && pos + length <= raw.size()) {
-      out.append(raw.substr(pos, length));
-      pos += length;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++pos;
-    }
-  }
-  return out;
-}
-
 /// The message as the rules see it, with a map back to the runner's own words for the evidence.
 struct Message {
   std::string original;                   ///< valid UTF-8
@@ -174,7 +155,7 @@ struct Message {
 
 Message Normalize(std::string_view raw) {
   Message message;
-  message.original = ValidUtf8(raw);
+  message.original = ReplaceInvalidUtf8(raw);  // evidence is written as JSON: it must be valid UTF-8
   const std::string& in = message.original;
   message.text.reserve(in.size());
   const auto emit = [&](char c, std::size_t begin, std::size_t end) {

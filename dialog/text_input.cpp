@@ -46,6 +46,23 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
+std::string ReplaceInvalidUtf8(std::string_view text) {
+  if (IsValidUtf8(text)) return std::string(text);
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t length = ValidSequenceLength(text, pos);
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";
+      ++pos;
+    } else {
+      out.append(text.substr(pos, length));
+      pos += length;
+    }
+  }
+  return out;
+}
+
 CleanText CleanRunnerText(std::string_view raw) {
   CleanText out;
   out.text.reserve(std::min(raw.size(), kMaxMessageBytes));

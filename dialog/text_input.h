@@ -19,6 +19,10 @@ inline constexpr std::size_t kMaxMessageBytes = 8192;
 /// Never fails: any bytes in, clean text out.
 CleanText CleanRunnerText(std::string_view raw);
 
+/// The text with every byte that is not part of a valid UTF-8 sequence replaced by U+FFFD; nothing else changes
+/// (no trimming, no length limit), so offsets of valid text stay meaningful to the caller.
+std::string ReplaceInvalidUtf8(std::string_view text);
+
 /// True when `text` is valid UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
 bool IsValidUtf8(std::string_view text);
 

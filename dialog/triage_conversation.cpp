@@ -811,9 +811,8 @@ TurnResult TriageConversation::HandleMessage(std::string_view raw_text) {
         "I'm not sure I have a good answer to that, and I'd rather not guess. A coach can answer it: tap \"Talk "
         "to a coach\" if you'd like one to join.",
         ReplyKind::not_sure, {{"Talk to a coach", "coach"}});
-    TurnResult result;
     m.ReAsk(question_mode ? "Or ask me something else." : "Meanwhile:");
-    result = finish();
+    TurnResult result = finish();
     result.unanswered_question = text;
     return result;
   }

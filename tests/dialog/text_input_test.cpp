@@ -11,13 +11,28 @@ TEST_CASE("clean text keeps valid UTF-8 and emoji", "[text_input]") {
 }
 
 TEST_CASE("invalid UTF-8 becomes the replacement character", "[text_input]") {
-  for (const char* bad : {"a\xFF" "b", "a\xC0\xAF" "b", "a\xED\xA0\x80" "b", "a\xE2\x82" "b"}) {
+  for (const char* bad : {"a\xFF"
+                          "b",
+                          "a\xC0\xAF"
+                          "b",
+                          "a\xED\xA0\x80"
+                          "b",
+                          "a\xE2\x82"
+                          "b"}) {
     const auto clean = CleanRunnerText(bad);
     CHECK(clean.had_invalid_utf8);
     CHECK(IsValidUtf8(clean.text));
     CHECK(clean.text.front() == 'a');
     CHECK(clean.text.back() == 'b');
   }
+}
+
+TEST_CASE("replacing invalid UTF-8 keeps everything else as it was", "[text_input]") {
+  CHECK(ReplaceInvalidUtf8("  ok \x01 \xC3\xA9 ") == "  ok \x01 \xC3\xA9 ");
+  CHECK(ReplaceInvalidUtf8("a\xFF"
+                           "b\xE2\x82") ==
+        "a\xEF\xBF\xBD"
+        "b\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 TEST_CASE("control characters become spaces and the text is trimmed", "[text_input]") {
