@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include <sqlite3.h>
+
 #include "bot/migrations.h"
 
 namespace coach::bot {
@@ -160,6 +162,134 @@ std::optional<Durability> ParseDurability(std::string_view name) {
   return std::nullopt;
 }
 
+/// Idle read connections, opened on demand. A lease returns its connection when it ends; at most kMaxIdle stay
+/// open, so a burst of parallel reads does not leave dozens of page caches behind.
+class SqliteConversationStore::ReaderPool {
+ public:
+  ReaderPool(std::string path, std::chrono::milliseconds busy_timeout)
+      : path_(std::move(path)), busy_timeout_(busy_timeout) {}
+
+  class Lease {
+   public:
+    Lease(ReaderPool& pool, std::unique_ptr<SqliteDatabase> database) : pool_(pool), database_(std::move(database)) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() { pool_.Return(std::move(database_)); }
+    SqliteDatabase& database() { return *database_; }
+
+   private:
+    ReaderPool& pool_;
+    std::unique_ptr<SqliteDatabase> database_;
+  };
+
+  Lease Acquire() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!idle_.empty()) {
+        auto database = std::move(idle_.back());
+        idle_.pop_back();
+        return Lease(*this, std::move(database));
+      }
+      ++opened_;
+    }
+    auto database = std::make_unique<SqliteDatabase>(path_);
+    database->Execute("PRAGMA busy_timeout = " + std::to_string(busy_timeout_.count()), "set busy_timeout");
+    // A read connection must never write: a bug that tried would otherwise race the writer's transactions.
+    database->Execute("PRAGMA query_only = ON", "set query_only");
+    return Lease(*this, std::move(database));
+  }
+
+  std::size_t Opened() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return opened_;
+  }
+
+ private:
+  static constexpr std::size_t kMaxIdle = 16;
+
+  void Return(std::unique_ptr<SqliteDatabase> database) {
+    if (!database) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (idle_.size() < kMaxIdle) idle_.push_back(std::move(database));
+  }
+
+  std::string path_;
+  std::chrono::milliseconds busy_timeout_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<SqliteDatabase>> idle_;  ///< guarded by mutex_
+  std::size_t opened_ = 0;                             ///< guarded by mutex_
+};
+
+/// Checkpoints the WAL on its own thread and connection once a commit reports `threshold` frames in it. PASSIVE:
+/// it copies what no reader still needs and never blocks the writer, so turns keep committing meanwhile; the
+/// fsync of the database file happens here instead of inside a turn's commit.
+class SqliteConversationStore::BackgroundCheckpointer {
+ public:
+  BackgroundCheckpointer(std::string path, int threshold) : path_(std::move(path)), threshold_(threshold) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  BackgroundCheckpointer(const BackgroundCheckpointer&) = delete;
+  BackgroundCheckpointer& operator=(const BackgroundCheckpointer&) = delete;
+  ~BackgroundCheckpointer() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+
+  /// sqlite3_wal_hook callback, on the writer's thread right after a commit: only flags the work.
+  static int OnCommit(void* self, sqlite3*, const char*, int frames_in_wal) {
+    auto* checkpointer = static_cast<BackgroundCheckpointer*>(self);
+    if (frames_in_wal >= checkpointer->threshold_) {
+      {
+        std::lock_guard<std::mutex> lock(checkpointer->mutex_);
+        checkpointer->requested_ = true;
+      }
+      checkpointer->changed_.notify_all();
+    }
+    return SQLITE_OK;
+  }
+
+  std::size_t WaitForCompleted(std::size_t at_least, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait_for(lock, timeout, [&] { return completed_ >= at_least; });
+    return completed_;
+  }
+
+ private:
+  void Run() {
+    std::unique_ptr<SqliteDatabase> database;
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      changed_.wait(lock, [&] { return requested_ || stopping_; });
+      if (stopping_) return;
+      requested_ = false;
+      lock.unlock();
+      try {
+        if (!database) database = std::make_unique<SqliteDatabase>(path_);
+        // BUSY (another checkpoint running, e.g. the shutdown one) just means: next time.
+        sqlite3_wal_checkpoint_v2(database->Handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      } catch (const std::exception&) {
+        // The database could not be opened: the next commit asks again, and the WAL keeps every commit meanwhile.
+      }
+      lock.lock();
+      ++completed_;
+      changed_.notify_all();
+    }
+  }
+
+  std::string path_;
+  int threshold_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool requested_ = false;     ///< guarded by mutex_
+  bool stopping_ = false;      ///< guarded by mutex_
+  std::size_t completed_ = 0;  ///< guarded by mutex_
+  std::thread thread_;
+};
+
 SqliteConversationStore::SqliteConversationStore(const std::string& path) : SqliteConversationStore(path, Options{}) {}
 
 SqliteConversationStore::SqliteConversationStore(const std::string& path, Options options) : options_(options) {
@@ -182,15 +312,39 @@ SqliteConversationStore::SqliteConversationStore(const std::string& path, Option
       "set synchronous");
   database_->Execute("PRAGMA foreign_keys = ON", "set foreign_keys=ON");
   MigrateSchema(*database_);
+  if (mode == "wal") {
+    readers_ = std::make_unique<ReaderPool>(path, options_.busy_timeout);
+    checkpointer_ = std::make_unique<BackgroundCheckpointer>(path, options_.checkpoint_after_frames);
+    // Replaces SQLite's automatic checkpoint (which is itself a WAL hook) with the background one.
+    sqlite3_wal_hook(database_->Handle(), &BackgroundCheckpointer::OnCommit, checkpointer_.get());
+  }
 }
 
-SqliteConversationStore::~SqliteConversationStore() = default;
+SqliteConversationStore::~SqliteConversationStore() {
+  if (checkpointer_) sqlite3_wal_hook(database_->Handle(), nullptr, nullptr);
+}
 
 template <typename Use>
 auto SqliteConversationStore::WithConnection(Use&& use) {
   if (transaction_owner_.load() == std::this_thread::get_id()) return use(*database_);
   std::lock_guard<std::mutex> lock(mutex_);
   return use(*database_);
+}
+
+template <typename Use>
+auto SqliteConversationStore::WithReader(Use&& use) {
+  if (!readers_ || transaction_owner_.load() == std::this_thread::get_id()) return WithConnection(use);
+  auto lease = readers_->Acquire();
+  return use(lease.database());
+}
+
+std::size_t SqliteConversationStore::WaitForBackgroundCheckpoints(std::size_t at_least,
+                                                                  std::chrono::milliseconds timeout) {
+  return checkpointer_ ? checkpointer_->WaitForCompleted(at_least, timeout) : 0;
+}
+
+std::size_t SqliteConversationStore::ReadConnectionsOpened() {
+  return readers_ ? readers_->Opened() : 0;
 }
 
 struct SqliteConversationStore::PendingUnitOfWork {
@@ -293,7 +447,7 @@ void SqliteConversationStore::CommitGroup(const std::vector<PendingUnitOfWork*>&
 
 std::optional<ConversationRecord> SqliteConversationStore::FindConversation(const std::string& channel,
                                                                             const std::string& external_id) {
-  return WithConnection([&](SqliteDatabase& db) -> std::optional<ConversationRecord> {
+  return WithReader([&](SqliteDatabase& db) -> std::optional<ConversationRecord> {
     auto statement = db.Prepare(
         std::string("SELECT ") + kConversationColumns + " FROM conversations WHERE channel = ?1 AND external_id = ?2",
         "find conversation");
@@ -304,7 +458,7 @@ std::optional<ConversationRecord> SqliteConversationStore::FindConversation(cons
 }
 
 std::optional<ConversationRecord> SqliteConversationStore::GetConversation(std::int64_t conversation_id) {
-  return WithConnection([&](SqliteDatabase& db) -> std::optional<ConversationRecord> {
+  return WithReader([&](SqliteDatabase& db) -> std::optional<ConversationRecord> {
     auto statement = db.Prepare(std::string("SELECT ") + kConversationColumns + " FROM conversations WHERE id = ?1",
                                 "get conversation");
     statement.Bind(1, conversation_id);
@@ -315,7 +469,7 @@ std::optional<ConversationRecord> SqliteConversationStore::GetConversation(std::
 
 std::optional<ConversationRecord> SqliteConversationStore::FindConversationHeader(const std::string& channel,
                                                                                   const std::string& external_id) {
-  return WithConnection([&](SqliteDatabase& db) -> std::optional<ConversationRecord> {
+  return WithReader([&](SqliteDatabase& db) -> std::optional<ConversationRecord> {
     auto statement = db.Prepare(std::string("SELECT ") + kConversationHeaderColumns +
                                     " FROM conversations WHERE channel = ?1 AND external_id = ?2",
                                 "find conversation header");
@@ -437,7 +591,7 @@ std::vector<std::int64_t> SqliteConversationStore::AppendMessages(const std::vec
 
 std::optional<MessageRecord> SqliteConversationStore::FindByClientMessageId(std::int64_t conversation_id,
                                                                             const std::string& client_message_id) {
-  return WithConnection([&](SqliteDatabase& db) -> std::optional<MessageRecord> {
+  return WithReader([&](SqliteDatabase& db) -> std::optional<MessageRecord> {
     auto statement = db.Prepare(std::string("SELECT ") + kMessageColumns +
                                     " FROM messages WHERE conversation_id = ?1 AND client_message_id = ?2",
                                 "find message by client message id");
@@ -449,7 +603,7 @@ std::optional<MessageRecord> SqliteConversationStore::FindByClientMessageId(std:
 
 std::vector<MessageRecord> SqliteConversationStore::MessagesAfter(std::int64_t conversation_id, std::int64_t after_id,
                                                                   int limit) {
-  return WithConnection([&](SqliteDatabase& db) {
+  return WithReader([&](SqliteDatabase& db) {
     auto statement = db.Prepare(std::string("SELECT ") + kMessageColumns +
                                     " FROM messages WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
                                 "read messages");
@@ -460,7 +614,7 @@ std::vector<MessageRecord> SqliteConversationStore::MessagesAfter(std::int64_t c
 
 std::vector<MessageRecord> SqliteConversationStore::RepliesTo(std::int64_t conversation_id,
                                                               std::int64_t user_message_id) {
-  return WithConnection([&](SqliteDatabase& db) {
+  return WithReader([&](SqliteDatabase& db) {
     auto statement = db.Prepare(std::string("SELECT ") + kMessageColumns +
                                     " FROM messages WHERE conversation_id = ?1 AND in_reply_to = ?2 ORDER BY id",
                                 "read replies");
@@ -512,7 +666,7 @@ void SqliteConversationStore::UpdateEscalation(const EscalationRecord& escalatio
 }
 
 std::vector<EscalationRecord> SqliteConversationStore::EscalationsFor(std::int64_t conversation_id) {
-  return WithConnection([&](SqliteDatabase& db) {
+  return WithReader([&](SqliteDatabase& db) {
     auto statement = db.Prepare(
         std::string("SELECT ") + kEscalationColumns + " FROM escalations WHERE conversation_id = ?1 ORDER BY id",
         "read escalations");
@@ -522,7 +676,7 @@ std::vector<EscalationRecord> SqliteConversationStore::EscalationsFor(std::int64
 }
 
 std::vector<EscalationRecord> SqliteConversationStore::EscalationQueue() {
-  return WithConnection([&](SqliteDatabase& db) {
+  return WithReader([&](SqliteDatabase& db) {
     auto statement = db.Prepare(std::string("SELECT ") + kEscalationColumns +
                                     " FROM escalations WHERE status IN ('open', 'claimed') ORDER BY " + kLevelRank +
                                     ", created_at_ms, id",
@@ -543,7 +697,7 @@ void SqliteConversationStore::RecordUnansweredQuestion(const std::string& questi
 }
 
 std::vector<UnansweredQuestionRecord> SqliteConversationStore::UnansweredQuestionsFor(std::int64_t conversation_id) {
-  return WithConnection([&](SqliteDatabase& db) {
+  return WithReader([&](SqliteDatabase& db) {
     auto statement = db.Prepare(
         "SELECT id, conversation_id, question, created_at_ms FROM unanswered_questions WHERE conversation_id = ?1 "
         "ORDER BY id",
@@ -554,7 +708,7 @@ std::vector<UnansweredQuestionRecord> SqliteConversationStore::UnansweredQuestio
 }
 
 std::vector<UnansweredQuestionRecord> SqliteConversationStore::RecentUnansweredQuestions(int limit) {
-  return WithConnection([&](SqliteDatabase& db) {
+  return WithReader([&](SqliteDatabase& db) {
     auto statement = db.Prepare(
         "SELECT id, conversation_id, question, created_at_ms FROM unanswered_questions ORDER BY id DESC LIMIT ?1",
         "read recent unanswered questions");
@@ -577,7 +731,7 @@ std::int64_t SqliteConversationStore::AddCoachNote(const CoachNoteRecord& note) 
 }
 
 std::vector<CoachNoteRecord> SqliteConversationStore::CoachNotesFor(std::int64_t conversation_id) {
-  return WithConnection([&](SqliteDatabase& db) {
+  return WithReader([&](SqliteDatabase& db) {
     auto statement = db.Prepare(
         "SELECT id, conversation_id, coach_name, text, created_at_ms FROM coach_notes WHERE conversation_id = ?1 "
         "ORDER BY id",
@@ -605,7 +759,7 @@ void SqliteConversationStore::Audit(std::int64_t conversation_id, const std::str
 }
 
 std::vector<AuditRecord> SqliteConversationStore::AuditTrail(std::int64_t conversation_id) {
-  return WithConnection([&](SqliteDatabase& db) {
+  return WithReader([&](SqliteDatabase& db) {
     auto statement = db.Prepare(
         "SELECT id, conversation_id, event, details, created_at_ms FROM audit_log WHERE conversation_id = ?1 "
         "ORDER BY id",
@@ -621,7 +775,7 @@ std::vector<AuditRecord> SqliteConversationStore::AuditTrail(std::int64_t conver
 }
 
 StoreMetrics SqliteConversationStore::Metrics() {
-  return WithConnection([&](SqliteDatabase& db) {
+  return WithReader([&](SqliteDatabase& db) {
     StoreMetrics metrics;
     // Inside one read transaction, so the four gauges agree with each other.
     const bool own_transaction = !db.InTransaction();

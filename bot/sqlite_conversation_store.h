@@ -24,20 +24,25 @@ std::string_view ToString(Durability durability);
 /// "normal" or "full"; nullopt for anything else.
 std::optional<Durability> ParseDurability(std::string_view name);
 
-/// ConversationStore on one SQLite file in WAL mode. One connection behind a mutex: transactions are a handful
-/// of indexed statements (tens of microseconds), so one writer at a time is what SQLite allows anyway and reads
-/// waiting behind it cost less than a second connection's bookkeeping (figures in docs/storage.md).
-/// Thread-safe: InTransaction holds the connection for the whole callback; a method called outside a
-/// transaction takes the connection for that one statement. Outer InTransaction calls of different threads are
-/// group-committed: what queued while one transaction ran is run by one thread in the next transaction, each
-/// unit in its own savepoint (a throwing unit undoes only its own writes), and each caller returns once that
-/// transaction committed. A unit of work must therefore not depend on running on its caller's thread.
+/// ConversationStore on one SQLite file in WAL mode. One writer connection behind a mutex (SQLite allows one
+/// writer at a time anyway). Reads made outside a transaction use a pool of read-only connections, so that a
+/// request checking a token or a transcript never queues behind another turn's commit (WAL readers see the last
+/// commit and do not block the writer). Checkpoints run on a background thread: SQLite's automatic checkpoint
+/// would copy and fsync pages inside whichever commit crossed the threshold, stalling every turn queued behind it.
+/// Thread-safe: InTransaction holds the writer for the whole callback; a write called outside a transaction
+/// takes the writer for that one statement; a read inside this thread's transaction uses the writer (it must see
+/// the transaction's own rows). An in-memory database (tests) has one connection for everything. Outer InTransaction
+/// calls of different threads are group-committed: what queued while one transaction ran is run by one thread in the
+/// next transaction, each unit in its own savepoint (a throwing unit undoes only its own writes), and each caller
+/// returns once that transaction committed. A unit of work must therefore not depend on running on its caller's thread.
 class SqliteConversationStore final : public ConversationStore {
  public:
   struct Options {
     Durability durability = Durability::normal;
     /// How long a statement waits for another process's lock (a CLI command on the same file) before failing.
     std::chrono::milliseconds busy_timeout{5000};
+    /// WAL frames after which the background thread checkpoints (SQLite's own default threshold).
+    int checkpoint_after_frames = 1000;
   };
 
   /// Opens or creates `path` (":memory:" for tests; parent folders are created), applies the pragmas and the
@@ -93,11 +98,22 @@ class SqliteConversationStore final : public ConversationStore {
   Durability durability() const { return options_.durability; }
   /// Outer units of work queued for the next group commit (tests use it to form a group deterministically).
   std::size_t QueuedUnitsOfWork();
+  /// Background checkpoints that ran so far; waits up to `timeout` for at least `at_least` of them (tests).
+  std::size_t WaitForBackgroundCheckpoints(std::size_t at_least, std::chrono::milliseconds timeout);
+  /// Read connections opened so far (tests: reads outside a transaction do not use the writer).
+  std::size_t ReadConnectionsOpened();
 
  private:
   /// Runs `use` with the connection: directly inside this thread's transaction, else under the mutex.
   template <typename Use>
   auto WithConnection(Use&& use);
+  /// Runs a read-only `use`: on the writer inside this thread's transaction or for an in-memory database, else
+  /// on a pooled read connection.
+  template <typename Use>
+  auto WithReader(Use&& use);
+
+  class ReaderPool;
+  class BackgroundCheckpointer;
 
   /// One outer InTransaction call waiting for (or in) a group commit.
   struct PendingUnitOfWork;
@@ -115,6 +131,8 @@ class SqliteConversationStore final : public ConversationStore {
   std::atomic<std::thread::id> transaction_owner_{};
   int transaction_depth_ = 0;  ///< guarded by mutex_ (only the owner touches it)
   std::unique_ptr<SqliteDatabase> database_;
+  std::unique_ptr<ReaderPool> readers_;                   ///< null for an in-memory database
+  std::unique_ptr<BackgroundCheckpointer> checkpointer_;  ///< null for an in-memory database
 };
 
 }  // namespace coach::bot

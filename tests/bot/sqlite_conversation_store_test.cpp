@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <future>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -564,6 +566,73 @@ TEST_CASE("a file database keeps commits across reopen and checkpoints its WAL t
   CHECK(conversation->id == id);
   CHECK(reopened.MessagesAfter(id, 0, 10).size() == 1);
   CHECK(reopened.IntegrityCheck().empty());
+}
+
+TEST_CASE("on a file database, a read outside a transaction does not wait for another thread's transaction",
+          "[store]") {
+  testing::TempDirectory directory;
+  SqliteConversationStore store(directory.File("coachbot.db"));
+  const auto id = store.SaveConversation(NewConversation("reader"));
+  store.AppendMessage(Line(id, Author::user, "committed line"));
+
+  // The writer thread holds its transaction open (uncommitted row inside) until the reader has answered. With
+  // reads queued behind the writer this would never finish: the bounded wait turns that into a failure.
+  std::promise<void> transaction_open;
+  std::promise<void> reader_done;
+  auto reader_finished = reader_done.get_future();
+  std::thread writer([&] {
+    store.InTransaction([&] {
+      store.AppendMessage(Line(id, Author::bot, "not committed yet"));
+      transaction_open.set_value();
+      reader_finished.wait_for(std::chrono::seconds(30));
+    });
+  });
+  transaction_open.get_future().wait();
+  const auto seen = store.MessagesAfter(id, 0, 10);
+  const auto header = store.FindConversationHeader("web", "reader");
+  reader_done.set_value();
+  writer.join();
+
+  REQUIRE(seen.size() == 1);  // the last commit, not the open transaction's row
+  CHECK(seen.front().text == "committed line");
+  CHECK(header.has_value());
+  CHECK(store.ReadConnectionsOpened() >= 1);
+  CHECK(store.MessagesAfter(id, 0, 10).size() == 2);  // visible once committed
+}
+
+TEST_CASE("inside a transaction, reads see the transaction's own rows", "[store]") {
+  testing::TempDirectory directory;
+  SqliteConversationStore store(directory.File("coachbot.db"));
+  store.InTransaction([&] {
+    const auto id = store.SaveConversation(NewConversation("own-rows"));
+    store.AppendMessage(Line(id, Author::user, "hello", std::string("c-1")));
+    CHECK(store.FindConversationHeader("web", "own-rows").has_value());
+    CHECK(store.FindByClientMessageId(id, "c-1").has_value());
+    CHECK(store.MessagesAfter(id, 0, 10).size() == 1);
+  });
+}
+
+TEST_CASE("the WAL is checkpointed in the background once it passes the threshold", "[store]") {
+  testing::TempDirectory directory;
+  const std::string path = directory.File("coachbot.db");
+  SqliteConversationStore::Options options;
+  options.checkpoint_after_frames = 4;
+  SqliteConversationStore store(path, options);
+  const auto id = store.SaveConversation(NewConversation("checkpoint"));
+  for (int turn = 0; turn < 20; ++turn) store.AppendMessage(Line(id, Author::user, std::string(2000, 'x')));
+  // Bounded wait for the other thread, not a timing assertion: a checkpointer that never runs fails here.
+  CHECK(store.WaitForBackgroundCheckpoints(1, std::chrono::seconds(30)) >= 1);
+  CHECK(store.MessagesAfter(id, 0, 100).size() == 20);
+  CHECK(store.IntegrityCheck().empty());
+}
+
+TEST_CASE("an in-memory database has no read connections and no background checkpoints", "[store]") {
+  SqliteConversationStore store(":memory:");
+  const auto id = store.SaveConversation(NewConversation("memory"));
+  store.AppendMessage(Line(id, Author::user, "hello"));
+  CHECK(store.MessagesAfter(id, 0, 10).size() == 1);
+  CHECK(store.ReadConnectionsOpened() == 0);
+  CHECK(store.WaitForBackgroundCheckpoints(1, std::chrono::milliseconds(0)) == 0);
 }
 
 TEST_CASE("a file that is not a database fails with a StoreError naming the operation", "[store]") {
