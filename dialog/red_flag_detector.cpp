@@ -1,8 +1,10 @@
 #include "dialog/red_flag_detector.h"
 
 #include <re2/re2.h>
+#include <re2/set.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -12,6 +14,7 @@
 
 namespace coach::embedded {
 extern const char* const kRedFlagRulesJson;
+extern const char* const kEmergencyWordingModel;
 }  // namespace coach::embedded
 
 namespace coach::dialog {
@@ -28,13 +31,18 @@ struct Span {
 constexpr int64_t kRegexMemoryBudget = 64 << 20;
 constexpr int kMaxTermDepth = 8;
 constexpr const char* kEvidenceJoiner = " ... ";
+constexpr const char* kWordingModelFlag = "emergency_wording_model";
 
-std::unique_ptr<RE2> CompileOrThrow(const std::string& pattern, const std::string& where) {
+RE2::Options MatchingOptions() {
   RE2::Options options;
   options.set_case_sensitive(false);
   options.set_log_errors(false);
   options.set_max_mem(kRegexMemoryBudget);
-  auto regex = std::make_unique<RE2>(pattern, options);
+  return options;
+}
+
+std::unique_ptr<RE2> CompileOrThrow(const std::string& pattern, const std::string& where) {
+  auto regex = std::make_unique<RE2>(pattern, MatchingOptions());
   if (!regex->ok()) {
     throw std::invalid_argument("red-flag rules: " + where + ": RE2 rejects the pattern: " + regex->error());
   }
@@ -202,6 +210,8 @@ struct Alternative {
 
 struct FlagRule {
   std::string id;
+  int prefilter_any = -1;                                // index in the prefilter set of `any`, -1 when none
+  std::vector<std::vector<int>> prefilter_combinations;  // per combination, the set indices of its parts
   TriageLevel level = TriageLevel::not_pain;
   std::unique_ptr<RE2> any;               // the single-regex entries, joined
   std::vector<Alternative> combinations;  // the {"all": [...]} entries
@@ -215,6 +225,8 @@ struct SafetyNet {
   std::unique_ptr<RE2> domain;     // "bladder", "down there", "both legs"
   std::unique_ptr<RE2> change;     // "weak", "different", "cant"
   std::unique_ptr<RE2> exception;  // a clause matching this does not count ("is fine", "my dad has")
+  int prefilter_domain = -1;
+  int prefilter_change = -1;
 };
 
 struct FiredFlag {
@@ -250,6 +262,16 @@ struct RedFlagDetector::Rules {
   std::unique_ptr<RE2> rising;
   std::string score_flag_id;
   TriageLevel score_flag_level = TriageLevel::see_professional;
+  FlagRule wording_model_flag;
+  std::optional<EmergencyWordingModel> wording_model;
+  // One pass over the whole message says which flag and net patterns match anywhere; the clause-by-clause,
+  // negation-aware matching then runs only for those. Null when the set did not compile (every flag runs).
+  std::unique_ptr<RE2::Set> prefilter;
+  std::size_t prefilter_size = 0;
+
+  // Per prefilter entry: did it match somewhere in the message. Empty: the prefilter is off or failed.
+  std::vector<bool> PrefilterHits(const Message& message) const;
+  MarkedClauses Mark(const Message& message) const;
 
   void SplitClauses(Message& message) const;
   bool IsNegated(const Message& message, Span clause, Span match) const;
@@ -405,6 +427,44 @@ std::optional<std::string> RedFlagDetector::Rules::Catch(const SafetyNet& net, c
   return std::nullopt;
 }
 
+std::vector<bool> RedFlagDetector::Rules::PrefilterHits(const Message& message) const {
+  if (!prefilter) return {};
+  std::vector<int> matched;
+  RE2::Set::ErrorInfo error{RE2::Set::kNoError};
+  if (!prefilter->Match(message.text, &matched, &error) && error.kind != RE2::Set::kNoError) {
+    return {};  // e.g. the DFA ran out of memory on a hostile message: fall back to running every flag
+  }
+  std::vector<bool> hits(prefilter_size, false);
+  for (const int index : matched) hits[static_cast<std::size_t>(index)] = true;
+  return hits;
+}
+
+MarkedClauses RedFlagDetector::Rules::Mark(const Message& message) const {
+  const auto is_word_byte = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || static_cast<unsigned char>(c) >= 0x80;
+  };
+  MarkedClauses marked;
+  marked.reserve(message.clauses.size());
+  for (const Span& clause : message.clauses) {
+    std::vector<std::string> words;
+    for (std::size_t pos = clause.begin; pos < clause.end;) {
+      while (pos < clause.end && IsSpace(message.text[pos])) ++pos;
+      std::size_t end = pos;
+      while (end < clause.end && !IsSpace(message.text[end])) ++end;
+      Span word{pos, end};
+      while (word.begin < word.end && !is_word_byte(message.text[word.begin])) ++word.begin;
+      while (word.end > word.begin && !is_word_byte(message.text[word.end - 1])) --word.end;
+      if (word.begin < word.end) {
+        std::string text(message.View(word));
+        words.push_back(IsNegated(message, clause, word) ? "NEG_" + text : std::move(text));
+      }
+      pos = end;
+    }
+    marked.push_back(std::move(words));
+  }
+  return marked;
+}
+
 bool RedFlagDetector::Rules::DescribesSymptom(const Message& message) const {
   return FirstAffirmedAnywhere(*symptom, message, nullptr, true).has_value();
 }
@@ -415,11 +475,35 @@ RedFlagDetector& RedFlagDetector::operator=(RedFlagDetector&&) noexcept = defaul
 RedFlagDetector::~RedFlagDetector() = default;
 
 const RedFlagDetector& RedFlagDetector::Default() {
-  static const RedFlagDetector detector = FromRulesJson(coach::embedded::kRedFlagRulesJson);
+  static const RedFlagDetector detector = [] {
+    DetectorOptions options;
+    options.wording_model = EmergencyWordingModel::FromText(EmbeddedWordingModelText());
+    return FromRulesJson(EmbeddedRulesJson(), std::move(options));
+  }();
   return detector;
 }
 
-RedFlagDetector RedFlagDetector::FromRulesJson(std::string_view rules_json) {
+RedFlagDetector RedFlagDetector::WithWordingModel(std::optional<EmergencyWordingModel> model) && {
+  rules_->wording_model = std::move(model);
+  return RedFlagDetector(std::move(rules_));
+}
+
+std::string_view RedFlagDetector::EmbeddedRulesJson() {
+  return coach::embedded::kRedFlagRulesJson;
+}
+
+std::string_view RedFlagDetector::EmbeddedWordingModelText() {
+  return coach::embedded::kEmergencyWordingModel;
+}
+
+MarkedClauses RedFlagDetector::MarkClauses(std::string_view raw_message) const {
+  Message message = Normalize(raw_message);
+  if (message.text.empty()) return {};
+  rules_->SplitClauses(message);
+  return rules_->Mark(message);
+}
+
+RedFlagDetector RedFlagDetector::FromRulesJson(std::string_view rules_json, DetectorOptions options) {
   Json document;
   try {
     document = Json::parse(rules_json.begin(), rules_json.end());
@@ -438,6 +522,14 @@ RedFlagDetector RedFlagDetector::FromRulesJson(std::string_view rules_json) {
   }
   const auto compile = [&](const Json& patterns, const std::string& where) {
     return CompileOrThrow(ExpandTerms(JoinAlternatives(patterns, where), terms, where), where);
+  };
+  auto prefilter = std::make_unique<RE2::Set>(MatchingOptions(), RE2::UNANCHORED);
+  std::size_t prefilter_entries = 0;
+  const auto add_to_prefilter = [&](const Json& patterns, const std::string& where) {
+    const int index = prefilter->Add(ExpandTerms(JoinAlternatives(patterns, where), terms, where), nullptr);
+    if (index < 0) throw std::invalid_argument("red-flag rules: " + where + ": RE2::Set rejects the pattern");
+    prefilter_entries = static_cast<std::size_t>(index) + 1;
+    return index;
   };
 
   auto rules = std::make_unique<Rules>();
@@ -528,14 +620,22 @@ RedFlagDetector RedFlagDetector::FromRulesJson(std::string_view rules_json) {
       } else if (pattern.is_object() && pattern.contains("all") && pattern["all"].is_array() &&
                  pattern["all"].size() >= 2) {
         Alternative combination;
-        for (const auto& part : pattern["all"]) combination.all.push_back(compile(part, pattern_where));
+        std::vector<int> parts;
+        for (const auto& part : pattern["all"]) {
+          combination.all.push_back(compile(part, pattern_where));
+          parts.push_back(add_to_prefilter(part, pattern_where));
+        }
         rule.combinations.push_back(std::move(combination));
+        rule.prefilter_combinations.push_back(std::move(parts));
       } else {
         throw std::invalid_argument("red-flag rules: " + pattern_where +
                                     ": expected a pattern string or {\"all\": [two or more patterns]}");
       }
     }
-    if (!joined.empty()) rule.any = CompileOrThrow(joined, where);
+    if (!joined.empty()) {
+      rule.any = CompileOrThrow(joined, where);
+      rule.prefilter_any = add_to_prefilter(joined, where);
+    }
     if (entry.contains("except")) rule.exception = compile(entry["except"], where + " except");
     if (entry.contains("unless")) {
       if (!entry["unless"].is_array()) throw std::invalid_argument("red-flag rules: " + where + ": bad \"unless\"");
@@ -570,10 +670,17 @@ RedFlagDetector RedFlagDetector::FromRulesJson(std::string_view rules_json) {
       net.rule.level = *level;
       net.domain = compile(Require(entry, "domain", where), where + " domain");
       net.change = compile(Require(entry, "change", where), where + " change");
+      net.prefilter_domain = add_to_prefilter(entry["domain"], where + " domain");
+      net.prefilter_change = add_to_prefilter(entry["change"], where + " change");
       if (entry.contains("except")) net.exception = compile(entry["except"], where + " except");
       rules->safety_nets.push_back(std::move(net));
     }
   }
+  rules->prefilter_size = prefilter_entries;
+  if (options.prefilter && prefilter->Compile()) rules->prefilter = std::move(prefilter);
+  rules->wording_model_flag.id = kWordingModelFlag;
+  rules->wording_model_flag.level = TriageLevel::emergency;
+  rules->wording_model = std::move(options.wording_model);
   return RedFlagDetector(std::move(rules));
 }
 
@@ -583,15 +690,22 @@ TriageDecision RedFlagDetector::Assess(std::string_view raw_message) const {
   if (message.text.empty()) return decision;
   rules_->SplitClauses(message);
 
+  const std::vector<bool> hits = rules_->PrefilterHits(message);
+  const auto may_match = [&](int index) { return hits.empty() || hits[static_cast<std::size_t>(index)]; };
   std::vector<FiredFlag> fired;
   for (const FlagRule& rule : rules_->flags) {
+    const bool candidate =
+        (rule.any && may_match(rule.prefilter_any)) ||
+        std::any_of(rule.prefilter_combinations.begin(), rule.prefilter_combinations.end(),
+                    [&](const std::vector<int>& parts) { return std::all_of(parts.begin(), parts.end(), may_match); });
+    if (!candidate) continue;
     if (auto evidence = rules_->Fire(rule, message)) fired.push_back({&rule, std::move(*evidence)});
   }
   // The nets catch wording no rule foresaw; a specific flag at their level already says more, so they stay quiet.
   for (const SafetyNet& net : rules_->safety_nets) {
     const bool covered = std::any_of(fired.begin(), fired.end(),
                                      [&](const FiredFlag& flag) { return flag.rule->level >= net.rule.level; });
-    if (covered) continue;
+    if (covered || !may_match(net.prefilter_domain) || !may_match(net.prefilter_change)) continue;
     if (auto evidence = rules_->Catch(net, message)) fired.push_back({&net.rule, std::move(*evidence)});
   }
 
@@ -683,6 +797,21 @@ TriageDecision RedFlagDetector::Assess(std::string_view raw_message) const {
 
   if (decision.level == TriageLevel::not_pain && (decision.pain_score || rules_->DescribesSymptom(message))) {
     decision.level = TriageLevel::self_care;
+  }
+  // The second opinion only raises, and only a message that describes a symptom: a chat line with no symptom
+  // ("can you make me a plan") never becomes an emergency on wording alone.
+  if (rules_->wording_model && decision.level >= TriageLevel::self_care && decision.level < TriageLevel::emergency) {
+    const MarkedClauses clauses = rules_->Mark(message);
+    const double probability = rules_->wording_model->Probability(clauses);
+    if (probability >= rules_->wording_model->threshold()) {
+      char figure[16];
+      std::snprintf(figure, sizeof figure, "%.2f", probability);
+      const Span clause = message.clauses[rules_->wording_model->StrongestClause(clauses)];
+      decision.flags.insert(decision.flags.begin(), rules_->wording_model_flag.id);
+      decision.evidence.insert(decision.evidence.begin(), std::string("model: emergency-like wording, p=") + figure +
+                                                              ": " + message.Evidence(clause));
+      decision.level = TriageLevel::emergency;
+    }
   }
   return decision;
 }

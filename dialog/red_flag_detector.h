@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dialog/emergency_wording_model.h"
 #include "dialog/triage_level.h"
 
 namespace coach::dialog {
@@ -18,6 +19,15 @@ struct TriageDecision {
   std::optional<int> pain_score;      ///< a 0-10 score written in the message ("5/10", "2 out of 10")
 };
 
+/// How a detector is put together beyond its rules.
+struct DetectorOptions {
+  /// The learned second opinion: raises a symptom message to emergency when its probability reaches the model's
+  /// threshold (never lowers a rule decision). None: rules only.
+  std::optional<EmergencyWordingModel> wording_model;
+  /// One RE2::Set pass over the message picks the flags that can match at all; off only to prove it changes nothing.
+  bool prefilter = true;
+};
+
 /// Finds red flags in one runner message: rules and word lists are data (dialog/red_flag_rules.json, compiled
 /// into the binary), matched with RE2 (linear time, no catastrophic backtracking on hostile input).
 /// Negation-aware ("no numbness" is not a flag), one leg vs both legs, informal wording, typos, a few words of
@@ -25,10 +35,16 @@ struct TriageDecision {
 /// Thread-safe after construction: Assess is const and RE2 objects are safe to share.
 class RedFlagDetector {
  public:
-  /// Built from the rules compiled into the binary.
+  /// Built from the rules and the wording model compiled into the binary.
   static const RedFlagDetector& Default();
   /// Built from a rules document; throws std::invalid_argument naming the rule that is malformed.
-  static RedFlagDetector FromRulesJson(std::string_view rules_json);
+  static RedFlagDetector FromRulesJson(std::string_view rules_json, DetectorOptions options = {});
+  /// The same rules with another wording model (none: rules only), without compiling the rules again.
+  RedFlagDetector WithWordingModel(std::optional<EmergencyWordingModel> model) &&;
+  /// The rules document compiled into the binary (dialog/red_flag_rules.json).
+  static std::string_view EmbeddedRulesJson();
+  /// The wording model compiled into the binary (dialog/emergency_wording_model.txt).
+  static std::string_view EmbeddedWordingModelText();
 
   RedFlagDetector(RedFlagDetector&&) noexcept;
   RedFlagDetector& operator=(RedFlagDetector&&) noexcept;
@@ -36,6 +52,9 @@ class RedFlagDetector {
 
   /// Any text is accepted (empty, huge, invalid UTF-8): the worst outcome is `not_pain`.
   TriageDecision Assess(std::string_view message) const;
+  /// The message's clauses and words as the rules read them, words in a negation scope marked `NEG_`: the input
+  /// of the wording model, for training it on exactly what it will see.
+  MarkedClauses MarkClauses(std::string_view message) const;
 
  private:
   struct Rules;
