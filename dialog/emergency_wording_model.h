@@ -10,7 +10,7 @@
 namespace coach::dialog {
 
 /// A message as the wording model reads it: its clauses, each a list of folded words; a word inside a negation
-/// scope carries the prefix `NEG_` ("no numbness" -> {"no", "NEG_numbness"}). RedFlagDetector::MarkedClauses
+/// scope carries the prefix `NEG_` ("no numbness" -> {"no", "NEG_numbness"}). RedFlagDetector::MarkClauses
 /// makes them, so the model and the rules agree on what is denied.
 using MarkedClauses = std::vector<std::vector<std::string>>;
 

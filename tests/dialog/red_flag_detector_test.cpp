@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include <time.h>
+
 #include "dialog/text_input.h"
 
 using coach::dialog::RedFlagDetector;
@@ -578,4 +580,71 @@ TEST_CASE("fresh held-out set 7 (untouched): figures and the measured floor", "[
   REQUIRE(figures.emergencies_found >= 8);
   REQUIRE(figures.exact >= 30);
   REQUIRE(figures.false_flags_on_negated == 0);
+}
+
+namespace {
+
+double ThreadCpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
+
+}  // namespace
+
+// The RE2::Set pass only skips flags that cannot match anywhere in the message, so every decision must be the same
+// with and without it. The CPU time per message is printed for docs/triage.md ("Speed"), never asserted.
+TEST_CASE("the prefilter changes no decision; CPU time per message with and without it", "[red_flag][prefilter]") {
+  std::vector<std::string> texts;
+  for (const char* name : {"triage_set", "triage_holdout", "triage_holdout_fresh", "triage_holdout_fresh2",
+                           "triage_holdout_fresh3", "triage_holdout_fresh4", "triage_holdout_fresh5",
+                           "triage_holdout_fresh6", "triage_holdout_fresh7"}) {
+    for (const auto& message : LoadSet(std::string("tests/data/") + name + ".jsonl")) texts.push_back(message.text);
+  }
+  std::string huge;
+  while (huge.size() < 10000) huge += "no numbness, no tingling, not weak, bladder fine, back a bit sore, ";
+  texts.push_back(huge);
+  const auto build = [](bool prefilter, bool model) {
+    coach::dialog::DetectorOptions options;
+    options.prefilter = prefilter;
+    if (model) {
+      options.wording_model =
+          coach::dialog::EmergencyWordingModel::FromText(RedFlagDetector::EmbeddedWordingModelText());
+    }
+    return RedFlagDetector::FromRulesJson(RedFlagDetector::EmbeddedRulesJson(), std::move(options));
+  };
+  const auto with_prefilter = build(true, true);
+  const auto without_prefilter = build(false, true);
+  int differences = 0;
+  for (const auto& text : texts) {
+    const auto fast = with_prefilter.Assess(text);
+    const auto full = without_prefilter.Assess(text);
+    if (fast.level != full.level || fast.flags != full.flags || fast.evidence != full.evidence ||
+        fast.pain_score != full.pain_score) {
+      ++differences;
+      UNSCOPED_INFO("differs: " << text);
+    }
+  }
+  CHECK(differences == 0);
+
+  const auto rules_only = build(true, false);
+  const auto rules_only_without_prefilter = build(false, false);
+  const auto time_per_message = [&](const RedFlagDetector& detector) {
+    for (const auto& text : texts) detector.Assess(text);  // RE2 builds its DFA states lazily: warm up first
+    const double start = ThreadCpuSeconds();
+    for (const auto& text : texts) detector.Assess(text);
+    return (ThreadCpuSeconds() - start) / static_cast<double>(texts.size()) * 1e6;
+  };
+  const auto time_huge = [&](const RedFlagDetector& detector) {
+    const double start = ThreadCpuSeconds();
+    detector.Assess(huge);
+    return (ThreadCpuSeconds() - start) * 1e3;
+  };
+  std::cout << "detector CPU time per message over " << texts.size()
+            << " messages (thread CPU, microseconds, warm): rules only " << time_per_message(rules_only_without_prefilter)
+            << ", rules only with the prefilter " << time_per_message(rules_only) << ", rules and model "
+            << time_per_message(without_prefilter) << ", rules and model with the prefilter "
+            << time_per_message(with_prefilter) << "; the 10,000-character message (ms): no prefilter "
+            << time_huge(without_prefilter) << ", prefilter " << time_huge(with_prefilter) << "\n"
+            << std::flush;
 }
