@@ -243,11 +243,11 @@ class SqliteConversationStore::BackgroundCheckpointer {
   static int OnCommit(void* self, sqlite3*, const char*, int frames_in_wal) {
     auto* checkpointer = static_cast<BackgroundCheckpointer*>(self);
     if (frames_in_wal >= checkpointer->threshold_) {
-      {
-        std::lock_guard<std::mutex> lock(checkpointer->mutex_);
+      std::lock_guard<std::mutex> lock(checkpointer->mutex_);
+      if (!checkpointer->requested_) {
         checkpointer->requested_ = true;
+        checkpointer->changed_.notify_all();
       }
-      checkpointer->changed_.notify_all();
     }
     return SQLITE_OK;
   }
@@ -348,9 +348,11 @@ std::size_t SqliteConversationStore::ReadConnectionsOpened() {
 }
 
 struct SqliteConversationStore::PendingUnitOfWork {
-  const std::function<void()>* work;
+  const std::function<void()>* work = nullptr;
   std::exception_ptr error;
-  bool done;  ///< guarded by queue_mutex_: the unit's transaction has ended (committed or failed)
+  bool done = false;  ///< guarded by queue_mutex_: the unit's transaction has ended (committed or failed)
+  /// Its own wake-up: a finished group wakes exactly its units and the next leader, not every waiting thread.
+  std::condition_variable wake;
 };
 
 void SqliteConversationStore::InTransaction(const std::function<void()>& work) {
@@ -371,10 +373,12 @@ void SqliteConversationStore::InTransaction(const std::function<void()>& work) {
     database_->Execute("RELEASE " + name, "release savepoint");
     return;
   }
-  PendingUnitOfWork mine{&work, nullptr, false};
+  PendingUnitOfWork mine;
+  mine.work = &work;
   std::unique_lock<std::mutex> queue_lock(queue_mutex_);
   queue_.push_back(&mine);
-  queue_changed_.wait(queue_lock, [&] { return mine.done || !leader_active_; });
+  // The unit at the front leads once no group is running; the ones behind it join its group.
+  mine.wake.wait(queue_lock, [&] { return mine.done || (!leader_active_ && queue_.front() == &mine); });
   if (!mine.done) {
     // Leader: everything queued so far (this unit included) goes into one transaction.
     leader_active_ = true;
@@ -384,8 +388,11 @@ void SqliteConversationStore::InTransaction(const std::function<void()>& work) {
     CommitGroup(batch);
     queue_lock.lock();
     leader_active_ = false;
-    for (auto* unit : batch) unit->done = true;
-    queue_changed_.notify_all();
+    for (auto* unit : batch) {
+      unit->done = true;
+      if (unit != &mine) unit->wake.notify_one();
+    }
+    if (!queue_.empty()) queue_.front()->wake.notify_one();
   }
   queue_lock.unlock();
   if (mine.error) std::rethrow_exception(mine.error);

@@ -124,7 +124,6 @@ class SqliteConversationStore final : public ConversationStore {
   // Group commit: callers queue their unit of work; one of them (the leader) runs everything queued in one
   // transaction and one commit (one WAL append, one fsync with `full`) while the next callers queue behind it.
   std::mutex queue_mutex_;
-  std::condition_variable queue_changed_;
   std::vector<PendingUnitOfWork*> queue_;  ///< guarded by queue_mutex_
   bool leader_active_ = false;             ///< guarded by queue_mutex_
   std::mutex mutex_;
