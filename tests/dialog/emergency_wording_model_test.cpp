@@ -128,22 +128,22 @@ TEST_CASE("a malformed wording model is rejected", "[wording_model]") {
 TEST_CASE("the model only raises, names itself in the evidence, and needs a described symptom", "[wording_model]") {
   std::vector<WordingExample> examples;
   for (int i = 0; i < 20; ++i) {
-    examples.push_back({RulesOnly().MarkClauses("the trouser department has gone quiet"), true});
+    examples.push_back({RulesOnly().MarkClauses("the zorblat feeling is back again"), true});
     examples.push_back({RulesOnly().MarkClauses("my back is stiff after a long run"), false});
   }
   auto model = EmergencyWordingModel::Train(examples, {});
   model.set_threshold(0.6);
   const auto detector =
       RedFlagDetector::FromRulesJson(RedFlagDetector::EmbeddedRulesJson()).WithWordingModel(std::move(model));
-  const auto raised = detector.Assess("back aches. the trouser department has gone quiet");
+  const auto raised = detector.Assess("back aches. the zorblat feeling is back again");
   CHECK(raised.level == TriageLevel::emergency);
   REQUIRE(raised.flags.size() == raised.evidence.size());
   REQUIRE_FALSE(raised.flags.empty());
   CHECK(raised.flags.front() == "emergency_wording_model");
   CHECK_THAT(raised.evidence.front(), Catch::Matchers::StartsWith("model: emergency-like wording, p=0.") &&
-                                          Catch::Matchers::EndsWith(": the trouser department has gone quiet"));
+                                          Catch::Matchers::EndsWith(": the zorblat feeling is back again"));
   // No symptom described: wording alone never makes an emergency.
-  CHECK(detector.Assess("the trouser department has gone quiet").level == TriageLevel::not_pain);
+  CHECK(detector.Assess("the zorblat feeling is back again").level == TriageLevel::not_pain);
   // A rule decision is never lowered.
   CHECK(detector.Assess("my bum is numb").level == TriageLevel::emergency);
   CHECK(detector.Assess("pain shooting down my left leg").level >= TriageLevel::see_professional);

@@ -481,6 +481,35 @@ TEST_CASE("safety nets are data: they fire only where no flag of their level did
   CHECK_THAT(RulesErrorFor(rules), Catch::Matchers::Contains("level"));
 }
 
+// Concepts widened after fresh7's misses (docs/triage.md, "Round 7"), tested in wording of our own, not fresh7's.
+TEST_CASE("absences and analogies: sitting on something, damp underwear, near misses, no urge all day", "[red_flag]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"feels like im sat on a cushion all the time, lower back sore", "saddle_numbness"},
+      {"its like sitting on a sponge when i sit down, back aches", "saddle_numbness"},
+      {"my boxers keep getting damp and i dont notice it happening, back sore", "bladder_change"},
+      {"nearly didnt make it to the toilet twice today, back killing me", "bladder_change"},
+      {"i havent felt the need to pee since yesterday morning and my back hurts", "bladder_change"},
+      {"no urge to go all day even though ive been drinking, back pain", "bladder_change"},
+      {"nothing stirring in the trouser department since my back went", "sexual_dysfunction"},
+  };
+  for (const auto& [text, flag] : cases) {
+    INFO(text);
+    const auto decision = Assess(text);
+    CHECK(decision.level == TriageLevel::emergency);
+    CHECK(HasFlag(decision, flag));
+  }
+  CHECK(HasFlag(Assess("my back has been sore for 2 months"), "no_better_after_month"));
+  for (const char* text :
+       {"my shorts were soaked from the rain, back stiff", "shorts wet with sweat after the run and my back aches",
+        "i didnt need a wee during the race, back a bit sore",
+        "almost didnt make it to the portaloo, runners trots again, back fine",
+        "i havent needed the loo during long runs since i stopped coffee",
+        "back sore, bladder fine, no near misses or anything", "my back has ached since my run 3 days ago"}) {
+    INFO(text);
+    CHECK(Assess(text).level < TriageLevel::urgent);
+  }
+}
+
 TEST_CASE("the embedded rules load", "[red_flag][rules]") {
   CHECK_NOTHROW(RedFlagDetector::Default());
 }
@@ -596,9 +625,9 @@ double ThreadCpuSeconds() {
 // with and without it. The CPU time per message is printed for docs/triage.md ("Speed"), never asserted.
 TEST_CASE("the prefilter changes no decision; CPU time per message with and without it", "[red_flag][prefilter]") {
   std::vector<std::string> texts;
-  for (const char* name : {"triage_set", "triage_holdout", "triage_holdout_fresh", "triage_holdout_fresh2",
-                           "triage_holdout_fresh3", "triage_holdout_fresh4", "triage_holdout_fresh5",
-                           "triage_holdout_fresh6", "triage_holdout_fresh7"}) {
+  for (const char* name :
+       {"triage_set", "triage_holdout", "triage_holdout_fresh", "triage_holdout_fresh2", "triage_holdout_fresh3",
+        "triage_holdout_fresh4", "triage_holdout_fresh5", "triage_holdout_fresh6", "triage_holdout_fresh7"}) {
     for (const auto& message : LoadSet(std::string("tests/data/") + name + ".jsonl")) texts.push_back(message.text);
   }
   std::string huge;
@@ -641,10 +670,11 @@ TEST_CASE("the prefilter changes no decision; CPU time per message with and with
     return (ThreadCpuSeconds() - start) * 1e3;
   };
   std::cout << "detector CPU time per message over " << texts.size()
-            << " messages (thread CPU, microseconds, warm): rules only " << time_per_message(rules_only_without_prefilter)
-            << ", rules only with the prefilter " << time_per_message(rules_only) << ", rules and model "
-            << time_per_message(without_prefilter) << ", rules and model with the prefilter "
-            << time_per_message(with_prefilter) << "; the 10,000-character message (ms): no prefilter "
-            << time_huge(without_prefilter) << ", prefilter " << time_huge(with_prefilter) << "\n"
+            << " messages (thread CPU, microseconds, warm): rules only "
+            << time_per_message(rules_only_without_prefilter) << ", rules only with the prefilter "
+            << time_per_message(rules_only) << ", rules and model " << time_per_message(without_prefilter)
+            << ", rules and model with the prefilter " << time_per_message(with_prefilter)
+            << "; the 10,000-character message (ms): no prefilter " << time_huge(without_prefilter) << ", prefilter "
+            << time_huge(with_prefilter) << "\n"
             << std::flush;
 }
