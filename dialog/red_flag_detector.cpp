@@ -1,5 +1,6 @@
 #include "dialog/red_flag_detector.h"
 
+#include <re2/filtered_re2.h>
 #include <re2/re2.h>
 #include <re2/set.h>
 
@@ -264,9 +265,13 @@ struct RedFlagDetector::Rules {
   TriageLevel score_flag_level = TriageLevel::see_professional;
   FlagRule wording_model_flag;
   std::optional<EmergencyWordingModel> wording_model;
-  // One pass over the whole message says which flag and net patterns match anywhere; the clause-by-clause,
-  // negation-aware matching then runs only for those. Null when the set did not compile (every flag runs).
-  std::unique_ptr<RE2::Set> prefilter;
+  // The prefilter: FilteredRE2 knows, for every flag and net pattern, which literal strings ("atoms") must occur
+  // for it to match; one RE2::Set pass over the message finds the atoms present, and the clause-by-clause,
+  // negation-aware matching runs only for patterns whose atoms are there. A Set of the full patterns was tried
+  // first: as fast once warm, but its DFA states are huge and the first thousand messages cost 4x (docs/triage.md).
+  // Null when off or when no pattern yields atoms (every flag runs).
+  std::unique_ptr<re2::FilteredRE2> prefilter;
+  std::unique_ptr<RE2::Set> prefilter_atoms;
   std::size_t prefilter_size = 0;
 
   // Per prefilter entry: did it match somewhere in the message. Empty: the prefilter is off or failed.
@@ -274,7 +279,8 @@ struct RedFlagDetector::Rules {
   MarkedClauses Mark(const Message& message) const;
 
   void SplitClauses(Message& message) const;
-  bool IsNegated(const Message& message, Span clause, Span match) const;
+  /// `clause_has_negator` false skips the search for a negator before the match (none in the clause, none before).
+  bool IsNegated(const Message& message, Span clause, Span match, bool clause_has_negator = true) const;
   std::optional<Span> FirstAffirmed(const RE2& regex, const Message& message, Span clause, const RE2* exception) const;
   std::optional<Span> FirstAffirmedAnywhere(const RE2& regex, const Message& message, const RE2* exception,
                                             bool skip_general_questions) const;
@@ -330,26 +336,28 @@ void RedFlagDetector::Rules::SplitClauses(Message& message) const {
   }
 }
 
-bool RedFlagDetector::Rules::IsNegated(const Message& message, Span clause, Span match) const {
+bool RedFlagDetector::Rules::IsNegated(const Message& message, Span clause, Span match, bool clause_has_negator) const {
   const std::string& text = message.text;
-  const std::size_t window_begin = LastWordsBegin(text, clause.begin, match.begin, window_words);
-  std::string window = text.substr(window_begin, match.begin - window_begin);
-  // "not sure why", "probably nothing": a negation word that negates nothing about the symptom.
-  RE2::GlobalReplace(&window, *pseudo_negation, " ");
-  re2::StringPiece rest(window);
-  re2::StringPiece negation;
-  std::size_t last_negation_end = std::string::npos;
-  for (std::size_t pos = 0; pos < window.size();) {
-    if (!negator->Match(rest, pos, window.size(), RE2::UNANCHORED, &negation, 1)) break;
-    last_negation_end = static_cast<std::size_t>(negation.data() - window.data()) + negation.size();
-    pos = negation.size() > 0 ? last_negation_end : last_negation_end + 1;
-  }
-  if (last_negation_end != std::string::npos) {
-    // The first word of the symptom takes part: "no fever and my legs are numb" breaks the scope at "and my".
-    const std::size_t first_word_end = FirstWordsEnd(text, match.begin, match.end, 1);
-    const std::string between =
-        window.substr(last_negation_end) + text.substr(match.begin, first_word_end - match.begin);
-    if (!RE2::PartialMatch(between, *scope_break)) return true;
+  if (clause_has_negator) {
+    const std::size_t window_begin = LastWordsBegin(text, clause.begin, match.begin, window_words);
+    std::string window = text.substr(window_begin, match.begin - window_begin);
+    // "not sure why", "probably nothing": a negation word that negates nothing about the symptom.
+    RE2::GlobalReplace(&window, *pseudo_negation, " ");
+    re2::StringPiece rest(window);
+    re2::StringPiece negation;
+    std::size_t last_negation_end = std::string::npos;
+    for (std::size_t pos = 0; pos < window.size();) {
+      if (!negator->Match(rest, pos, window.size(), RE2::UNANCHORED, &negation, 1)) break;
+      last_negation_end = static_cast<std::size_t>(negation.data() - window.data()) + negation.size();
+      pos = negation.size() > 0 ? last_negation_end : last_negation_end + 1;
+    }
+    if (last_negation_end != std::string::npos) {
+      // The first word of the symptom takes part: "no fever and my legs are numb" breaks the scope at "and my".
+      const std::size_t first_word_end = FirstWordsEnd(text, match.begin, match.end, 1);
+      const std::string between =
+          window.substr(last_negation_end) + text.substr(match.begin, first_word_end - match.begin);
+      if (!RE2::PartialMatch(between, *scope_break)) return true;
+    }
   }
   // "bladder is fine", "koi numbness nahi hai": the negation comes after the symptom.
   const std::size_t after_end = FirstWordsEnd(text, match.end, clause.end, after_words);
@@ -429,13 +437,15 @@ std::optional<std::string> RedFlagDetector::Rules::Catch(const SafetyNet& net, c
 
 std::vector<bool> RedFlagDetector::Rules::PrefilterHits(const Message& message) const {
   if (!prefilter) return {};
-  std::vector<int> matched;
+  std::vector<int> atoms;
   RE2::Set::ErrorInfo error{RE2::Set::kNoError};
-  if (!prefilter->Match(message.text, &matched, &error) && error.kind != RE2::Set::kNoError) {
+  if (!prefilter_atoms->Match(message.text, &atoms, &error) && error.kind != RE2::Set::kNoError) {
     return {};  // e.g. the DFA ran out of memory on a hostile message: fall back to running every flag
   }
+  std::vector<int> candidates;
+  prefilter->AllPotentials(atoms, &candidates);
   std::vector<bool> hits(prefilter_size, false);
-  for (const int index : matched) hits[static_cast<std::size_t>(index)] = true;
+  for (const int index : candidates) hits[static_cast<std::size_t>(index)] = true;
   return hits;
 }
 
@@ -445,7 +455,10 @@ MarkedClauses RedFlagDetector::Rules::Mark(const Message& message) const {
   };
   MarkedClauses marked;
   marked.reserve(message.clauses.size());
+  const re2::StringPiece input(message.text);
   for (const Span& clause : message.clauses) {
+    // Most clauses hold no negator at all; then only "... is fine" after a word can deny it.
+    const bool has_negator = negator->Match(input, clause.begin, clause.end, RE2::UNANCHORED, nullptr, 0);
     std::vector<std::string> words;
     for (std::size_t pos = clause.begin; pos < clause.end;) {
       while (pos < clause.end && IsSpace(message.text[pos])) ++pos;
@@ -456,7 +469,7 @@ MarkedClauses RedFlagDetector::Rules::Mark(const Message& message) const {
       while (word.end > word.begin && !is_word_byte(message.text[word.end - 1])) --word.end;
       if (word.begin < word.end) {
         std::string text(message.View(word));
-        words.push_back(IsNegated(message, clause, word) ? "NEG_" + text : std::move(text));
+        words.push_back(IsNegated(message, clause, word, has_negator) ? "NEG_" + text : std::move(text));
       }
       pos = end;
     }
@@ -523,11 +536,16 @@ RedFlagDetector RedFlagDetector::FromRulesJson(std::string_view rules_json, Dete
   const auto compile = [&](const Json& patterns, const std::string& where) {
     return CompileOrThrow(ExpandTerms(JoinAlternatives(patterns, where), terms, where), where);
   };
-  auto prefilter = std::make_unique<RE2::Set>(MatchingOptions(), RE2::UNANCHORED);
+  constexpr int kMinAtomLength = 3;  // shorter literals ("no", "my") are everywhere and filter nothing
+  auto prefilter = std::make_unique<re2::FilteredRE2>(kMinAtomLength);
   std::size_t prefilter_entries = 0;
   const auto add_to_prefilter = [&](const Json& patterns, const std::string& where) {
-    const int index = prefilter->Add(ExpandTerms(JoinAlternatives(patterns, where), terms, where), nullptr);
-    if (index < 0) throw std::invalid_argument("red-flag rules: " + where + ": RE2::Set rejects the pattern");
+    int index = -1;
+    const auto added =
+        prefilter->Add(ExpandTerms(JoinAlternatives(patterns, where), terms, where), MatchingOptions(), &index);
+    if (added != RE2::NoError || index < 0) {
+      throw std::invalid_argument("red-flag rules: " + where + ": the prefilter rejects the pattern");
+    }
     prefilter_entries = static_cast<std::size_t>(index) + 1;
     return index;
   };
@@ -677,7 +695,16 @@ RedFlagDetector RedFlagDetector::FromRulesJson(std::string_view rules_json, Dete
     }
   }
   rules->prefilter_size = prefilter_entries;
-  if (options.prefilter && prefilter->Compile()) rules->prefilter = std::move(prefilter);
+  if (options.prefilter && prefilter_entries > 0) {
+    std::vector<std::string> atoms;
+    prefilter->Compile(&atoms);
+    auto atom_set = std::make_unique<RE2::Set>(MatchingOptions(), RE2::UNANCHORED);
+    for (const std::string& atom : atoms) atom_set->Add(RE2::QuoteMeta(atom), nullptr);
+    if (!atoms.empty() && atom_set->Compile()) {
+      rules->prefilter = std::move(prefilter);
+      rules->prefilter_atoms = std::move(atom_set);
+    }
+  }
   rules->wording_model_flag.id = kWordingModelFlag;
   rules->wording_model_flag.level = TriageLevel::emergency;
   rules->wording_model = std::move(options.wording_model);

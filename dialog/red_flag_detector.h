@@ -24,7 +24,8 @@ struct DetectorOptions {
   /// The learned second opinion: raises a symptom message to emergency when its probability reaches the model's
   /// threshold (never lowers a rule decision). None: rules only.
   std::optional<EmergencyWordingModel> wording_model;
-  /// One RE2::Set pass over the message picks the flags that can match at all; off only to prove it changes nothing.
+  /// One RE2::Set pass over the message for the literal strings each flag needs (re2::FilteredRE2 atoms) picks the
+  /// flags that can match at all; off only to prove that it changes no decision.
   bool prefilter = true;
 };
 

@@ -657,11 +657,17 @@ TEST_CASE("the prefilter changes no decision; CPU time per message with and with
 
   const auto rules_only = build(true, false);
   const auto rules_only_without_prefilter = build(false, false);
+  // The fastest of three warm passes: the machine is shared, and other load only ever adds time.
   const auto time_per_message = [&](const RedFlagDetector& detector) {
     for (const auto& text : texts) detector.Assess(text);  // RE2 builds its DFA states lazily: warm up first
-    const double start = ThreadCpuSeconds();
-    for (const auto& text : texts) detector.Assess(text);
-    return (ThreadCpuSeconds() - start) / static_cast<double>(texts.size()) * 1e6;
+    double best = 0.0;
+    for (int pass = 0; pass < 3; ++pass) {
+      const double start = ThreadCpuSeconds();
+      for (const auto& text : texts) detector.Assess(text);
+      const double seconds = ThreadCpuSeconds() - start;
+      if (pass == 0 || seconds < best) best = seconds;
+    }
+    return best / static_cast<double>(texts.size()) * 1e6;
   };
   const auto time_huge = [&](const RedFlagDetector& detector) {
     const double start = ThreadCpuSeconds();
@@ -669,7 +675,7 @@ TEST_CASE("the prefilter changes no decision; CPU time per message with and with
     return (ThreadCpuSeconds() - start) * 1e3;
   };
   std::cout << "detector CPU time per message over " << texts.size()
-            << " messages (thread CPU, microseconds, warm): rules only "
+            << " messages (thread CPU, microseconds, fastest of 3 warm passes): rules only "
             << time_per_message(rules_only_without_prefilter) << ", rules only with the prefilter "
             << time_per_message(rules_only) << ", rules and model " << time_per_message(without_prefilter)
             << ", rules and model with the prefilter " << time_per_message(with_prefilter)
