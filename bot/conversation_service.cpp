@@ -46,6 +46,7 @@ nlohmann::json MessageJson(const MessageRecord& message) {
                          {"kind", message.kind}, {"created_at_ms", message.created_at_ms}};
   if (message.client_message_id) json["client_message_id"] = *message.client_message_id;
   if (message.in_reply_to) json["in_reply_to"] = *message.in_reply_to;
+  if (!message.triage.is_null()) json["triage"] = message.triage;
   return json;
 }
 
@@ -162,7 +163,8 @@ struct ConversationService::Impl {
     record.triage_level = level ? std::optional<std::string>(dialog::ToString(*level)) : std::nullopt;
   }
 
-  /// Stores what a turn asked for besides its replies: an escalation, an unanswered question, audit entries.
+  /// Stores what a turn asked for besides its replies and the runner line's triage: an escalation (and its audit
+  /// entry), an unanswered question.
   void StoreTurnOutcome(std::int64_t conversation_id, const dialog::TurnResult& turn) {
     if (turn.escalation) {
       EscalationRecord escalation;
@@ -178,10 +180,6 @@ struct ConversationService::Impl {
                    {"level", escalation.level},
                    {"reason", escalation.reason},
                    {"flags", escalation.flags}});
-    }
-    if (turn.decision && turn.decision->level != dialog::TriageLevel::not_pain) {
-      store.Audit(conversation_id, "triaged",
-                  {{"level", dialog::ToString(turn.decision->level)}, {"flags", ToJson(turn.decision->flags)}});
     }
     if (turn.unanswered_question) store.RecordUnansweredQuestion(*turn.unanswered_question, conversation_id);
   }
@@ -313,6 +311,9 @@ InboundResult ConversationService::HandleInbound(const InboundMessage& inbound) 
     user_line.text = clean.text;
     if (!inbound.client_message_id.empty()) user_line.client_message_id = inbound.client_message_id;
     user_line.created_at_ms = NowMs();
+    if (turn.decision && turn.decision->level != dialog::TriageLevel::not_pain) {
+      user_line.triage = {{"level", dialog::ToString(turn.decision->level)}, {"flags", ToJson(turn.decision->flags)}};
+    }
     user_line.id = impl_->store.AppendMessage(user_line);
     result.conversation_id = record->id;
     result.user_message_id = user_line.id;

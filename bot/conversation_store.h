@@ -31,6 +31,9 @@ struct MessageRecord {
   /// The runner message this line answers (bot replies of one turn); duplicates replay exactly these.
   std::optional<std::int64_t> in_reply_to;
   std::int64_t created_at_ms = 0;  ///< 0 on insert means "now"
+  /// Runner lines with a symptom: the red-flag decision `{"level": ..., "flags": [...]}` (null otherwise), for
+  /// the coach and the audit; kept on the line so that erasing the transcript erases it too.
+  nlohmann::json triage;
 };
 
 /// A conversation's row: who it is with, where the dialog stands, and who is answering.

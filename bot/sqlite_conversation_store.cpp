@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 
 #include "bot/migrations.h"
@@ -55,7 +57,7 @@ ConversationRecord ReadConversation(const SqliteStatement& row) {
 }
 
 constexpr const char* kMessageColumns =
-    "id, conversation_id, author, text, quick_replies, kind, client_message_id, in_reply_to, created_at_ms";
+    "id, conversation_id, author, text, quick_replies, kind, client_message_id, in_reply_to, created_at_ms, triage";
 
 MessageRecord ReadMessage(const SqliteStatement& row) {
   MessageRecord message;
@@ -71,6 +73,7 @@ MessageRecord ReadMessage(const SqliteStatement& row) {
   message.client_message_id = row.OptionalText(6);
   message.in_reply_to = row.OptionalInt(7);
   message.created_at_ms = row.Int(8);
+  if (!row.IsNull(9)) message.triage = ParseJson(row.Text(9), nlohmann::json());
   return message;
 }
 
@@ -84,6 +87,14 @@ std::string QuickRepliesText(const nlohmann::json& quick_replies) {
   return quick_replies.is_array() && quick_replies.empty() ? std::string("[]") : DumpJson(quick_replies);
 }
 
+void BindTriage(SqliteStatement& statement, int parameter, const nlohmann::json& triage) {
+  if (triage.is_null()) {
+    statement.BindNull(parameter);
+  } else {
+    statement.Bind(parameter, DumpJson(triage));
+  }
+}
+
 // One multi-row INSERT writes up to this many lines; SQLite updates the AUTOINCREMENT counter once per statement
 // instead of once per row, and the statement overhead is paid once.
 constexpr std::size_t kMaxRowsPerInsert = 8;
@@ -95,10 +106,10 @@ const std::string& AppendMessagesSql(std::size_t rows) {
     for (std::size_t count = 1; count <= kMaxRowsPerInsert; ++count) {
       std::string sql =
           "INSERT INTO messages (conversation_id, author, text, quick_replies, kind, client_message_id, "
-          "in_reply_to, created_at_ms) VALUES ";
+          "in_reply_to, created_at_ms, triage) VALUES ";
       for (std::size_t row = 0; row < count; ++row) {
         if (row > 0) sql += ", ";
-        sql += "(?, ?, ?, ?, ?, ?, ?, ?)";
+        sql += "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
       }
       built[count] = std::move(sql);
     }
@@ -226,7 +237,14 @@ class SqliteConversationStore::ReaderPool {
 class SqliteConversationStore::BackgroundCheckpointer {
  public:
   BackgroundCheckpointer(std::string path, int threshold) : path_(std::move(path)), threshold_(threshold) {
+    // Started with every signal blocked: a library thread must never be the one a SIGTERM meant for the
+    // program's own handling (serve's sigwait thread) is delivered to, which would kill the process instead.
+    sigset_t all_signals;
+    sigset_t previous;
+    sigfillset(&all_signals);
+    pthread_sigmask(SIG_BLOCK, &all_signals, &previous);
     thread_ = std::thread([this] { Run(); });
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   }
   BackgroundCheckpointer(const BackgroundCheckpointer&) = delete;
   BackgroundCheckpointer& operator=(const BackgroundCheckpointer&) = delete;
@@ -547,7 +565,7 @@ std::int64_t SqliteConversationStore::AppendMessage(const MessageRecord& message
   return WithConnection([&](SqliteDatabase& db) -> std::int64_t {
     auto statement = db.Prepare(
         "INSERT INTO messages (conversation_id, author, text, quick_replies, kind, client_message_id, in_reply_to, "
-        "created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "created_at_ms, triage) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         "append message");
     statement.Bind(1, message.conversation_id)
         .Bind(2, ToString(message.author))
@@ -556,8 +574,9 @@ std::int64_t SqliteConversationStore::AppendMessage(const MessageRecord& message
         .Bind(5, message.kind)
         .Bind(6, message.client_message_id)
         .Bind(7, message.in_reply_to)
-        .Bind(8, message.created_at_ms != 0 ? message.created_at_ms : NowMs())
-        .Run();
+        .Bind(8, message.created_at_ms != 0 ? message.created_at_ms : NowMs());
+    BindTriage(statement, 9, message.triage);
+    statement.Run();
     return db.LastInsertId();
   });
 }
@@ -582,7 +601,8 @@ std::vector<std::int64_t> SqliteConversationStore::AppendMessages(const std::vec
             .Bind(parameter + 5, message.client_message_id)
             .Bind(parameter + 6, message.in_reply_to)
             .Bind(parameter + 7, message.created_at_ms != 0 ? message.created_at_ms : now);
-        parameter += 8;
+        BindTriage(statement, parameter + 8, message.triage);
+        parameter += 9;
       }
       statement.Run();
       // The rows of one VALUES list are inserted in order, each taking the next AUTOINCREMENT id, and the write
@@ -623,7 +643,8 @@ std::vector<MessageRecord> SqliteConversationStore::RepliesTo(std::int64_t conve
                                                               std::int64_t user_message_id) {
   return WithReader([&](SqliteDatabase& db) {
     auto statement = db.Prepare(std::string("SELECT ") + kMessageColumns +
-                                    " FROM messages WHERE conversation_id = ?1 AND in_reply_to = ?2 ORDER BY id",
+                                    " FROM messages WHERE conversation_id = ?1 AND id > ?2 AND in_reply_to = ?2 "
+                                    "ORDER BY id",
                                 "read replies");
     statement.Bind(1, conversation_id).Bind(2, user_message_id);
     return ReadMessages(statement);

@@ -68,6 +68,15 @@ int RunServe(const ServeOptions& options) {
   server_options.address_requests_per_minute = options.address_rate_limit;
   server_options.admin_token = options.admin_token;
 
+  // Blocked before any thread starts (the store starts one), so every thread inherits the mask and only the waiter
+  // below sees them.
+  sigset_t shutdown_signals;
+  sigemptyset(&shutdown_signals);
+  sigaddset(&shutdown_signals, SIGTERM);
+  sigaddset(&shutdown_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must cost one failed write, not the process
+
   std::unique_ptr<knowledge::KnowledgeBase> knowledge;
   try {
     knowledge = knowledge::KnowledgeBase::FromDirectory(options.content);
@@ -90,14 +99,6 @@ int RunServe(const ServeOptions& options) {
   if (!options.emergency_number.empty()) settings.emergency_number = options.emergency_number;
   bot::ConversationService service(
       *store, dialog::DialogDependencies{dialog::RedFlagDetector::Default(), *knowledge, settings});
-
-  // Blocked before any thread starts, so every thread inherits the mask and only the waiter below sees them.
-  sigset_t shutdown_signals;
-  sigemptyset(&shutdown_signals);
-  sigaddset(&shutdown_signals, SIGTERM);
-  sigaddset(&shutdown_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must cost one failed write, not the process
 
   bot::SqliteConversationStore& store_ref = *store;
   web::WebServer server(web::WebServerDependencies{service, [&store_ref] { return store_ref.Ping(); },

@@ -343,7 +343,13 @@ TEST_CASE("an emergency described in free text escalates from the middle of inta
   // The audit trail names the flags but never repeats the runner's words.
   for (const auto& entry : store.AuditTrail(started.conversation_id)) {
     CHECK(entry.details.dump().find("wipe") == std::string::npos);
+    CHECK(entry.event != "triaged");  // decisions live on the runner's line since schema version 5
   }
+  // The decision is kept on the runner's own line: level and flag ids, erased with the transcript.
+  const auto line = store.FindByClientMessageId(started.conversation_id, "2");
+  REQUIRE(line);
+  CHECK(line->triage.value("level", "") == "emergency");
+  CHECK_FALSE(line->triage.value("flags", nlohmann::json::array()).empty());
 }
 
 TEST_CASE("the runner asking for a coach opens a runner_request escalation", "[service]") {

@@ -202,6 +202,7 @@ TEST_CASE("several lines appended in one call get ascending ids in order and kee
     lines[5].in_reply_to = 7;
     lines[6].client_message_id = "c-6";
     lines[7].created_at_ms = 1234;
+    lines[8].triage = {{"level", "self_care"}, {"flags", nlohmann::json::array()}};
     // 19 lines: more than one statement's worth (8 rows), so the batches' ids must line up too.
     ids = store.AppendMessages(lines);
     CHECK(store.AppendMessages({}).empty());
@@ -222,8 +223,41 @@ TEST_CASE("several lines appended in one call get ascending ids in order and kee
   CHECK(stored[5].in_reply_to == 7);
   CHECK(stored[6].client_message_id == "c-6");
   CHECK(stored[7].created_at_ms == 1234);
+  CHECK(stored[8].triage == lines[8].triage);
+  CHECK(stored[9].triage.is_null());
   CHECK(store.MessagesAfter(other, 0, 100).size() == 1);
   CHECK(store.FindByClientMessageId(id, "c-6")->id == ids[6]);
+}
+
+TEST_CASE("a runner line keeps its triage decision; lines without one read back null", "[store]") {
+  SqliteConversationStore store(":memory:");
+  const auto id = store.SaveConversation(NewConversation("triage"));
+  auto flagged = Line(id, Author::user, "numb when I wipe", std::string("c-1"));
+  flagged.triage = {{"level", "emergency"}, {"flags", {"saddle_numbness"}}};
+  const auto flagged_id = store.AppendMessage(flagged);
+  store.AppendMessage(Line(id, Author::user, "hello", std::string("c-2")));
+  const auto stored = store.MessagesAfter(id, 0, 10);
+  REQUIRE(stored.size() == 2);
+  CHECK(stored[0].triage == flagged.triage);
+  CHECK(stored[1].triage.is_null());
+  CHECK(store.FindByClientMessageId(id, "c-1")->id == flagged_id);
+}
+
+TEST_CASE("replies to a line are found in order, and a later coach line is not one of them", "[store]") {
+  SqliteConversationStore store(":memory:");
+  const auto id = store.SaveConversation(NewConversation("replies"));
+  const auto first = store.AppendMessage(Line(id, Author::user, "first", std::string("c-1")));
+  store.AppendMessages(
+      {Line(id, Author::bot, "a", std::nullopt, first), Line(id, Author::bot, "b", std::nullopt, first)});
+  store.AppendMessage(Line(id, Author::coach, "coach here"));
+  const auto second = store.AppendMessage(Line(id, Author::user, "second", std::string("c-2")));
+  store.AppendMessage(Line(id, Author::bot, "c", std::nullopt, second));
+  const auto replies = store.RepliesTo(id, first);
+  REQUIRE(replies.size() == 2);
+  CHECK(replies[0].text == "a");
+  CHECK(replies[1].text == "b");
+  REQUIRE(store.RepliesTo(id, second).size() == 1);
+  CHECK(store.RepliesTo(id, second)[0].text == "c");
 }
 
 TEST_CASE("a conversation header has everything but the slots", "[store]") {
