@@ -100,7 +100,8 @@ KnowledgeIndex::KnowledgeIndex(const Content& content, IndexOptions options) {
         if (options.layout == IndexLayout::kTopicRows) {
           insert_row(false, title, Join(questions, "\n"), Join(tags, ", "), summary, body);
         } else {
-          insert_row(false, title, "", Join(tags, ", "), summary, body);
+          insert_row(false, title, options.layout == IndexLayout::kQuestionAndTopicRows ? Join(questions, "\n") : "",
+                     Join(tags, ", "), summary, body);
           for (const auto& question : questions) insert_row(true, "", question, "", "", "");
         }
         entry_count_ += 4 + topic.questions.size();  // title, tags, summary, body and each example question
@@ -130,7 +131,8 @@ KnowledgeIndex::~KnowledgeIndex() {
 }
 
 std::vector<SearchHit> KnowledgeIndex::Search(std::string_view question, int limit) const {
-  if (ScopeCheck::AboutOtherBodyPartOnly(QueryBuilder::Words(question))) return {};
+  const std::vector<std::string> words = QueryBuilder::Words(question);
+  if (ScopeCheck::AboutOtherBodyPartOnly(words) || ScopeCheck::AboutOtherSubjectOnly(words)) return {};
   const std::vector<QueryTerm> terms = query_builder_->Terms(question);
   if (terms.empty()) return {};
 
@@ -164,8 +166,9 @@ std::vector<SearchHit> KnowledgeIndex::Search(std::string_view question, int lim
       }
     }
   }
+  // Every term in half the topics or more ("lumbar pain in runners"): nothing in the question is unexplained.
   for (std::size_t i = 0; i < hits.size(); ++i) {
-    hits[i].coverage = total_weight > 0 ? matched_weight[i] / total_weight : 0;
+    hits[i].coverage = total_weight > 0 ? matched_weight[i] / total_weight : 1;
   }
   return hits;
 }

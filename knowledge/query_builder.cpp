@@ -31,7 +31,12 @@ constexpr std::array kStopWords = {
     "cheers", "actually", "basically", "literally", "kinda", "sorta", "honestly", "idk", "tbh", "btw", "gonna", "wanna",
     "gotta", "ya", "yeah", "hmm",
     // The framing of a request, not its subject: "ideas for a warm-up" is about the warm-up.
-    "idea", "ideas", "tip", "tips", "advice", "suggestion", "suggestions", "towards", "toward"};
+    "idea", "ideas", "tip", "tips", "advice", "suggestion", "suggestions", "towards", "toward",
+    // Generic words of a question that happen to be rare in the content ("end", "point", "kind"): as rare words they
+    // would weigh like a topic's own subject, pull the question to whichever topic uses them and, absent from the
+    // right topic, cut its coverage.
+    "point", "end", "differently", "kind", "kinds", "sort", "type", "types", "best", "normal", "usual", "time", "times",
+    "happen", "happens", "happening", "worth", "lot", "lots", "stuff", "whole"};
 
 bool IsAsciiAlphanumeric(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');

@@ -22,6 +22,11 @@ constexpr std::string_view kHamstrings[] = {"hamstring", "hamstrings", "hammy", 
 constexpr std::string_view kMuscleInjuries[] = {"strain", "strained", "pull",   "pulled", "tear",
                                                 "torn",   "tweaked",  "injury", "injured"};
 
+// Feet come up in the shoes and form topics ("flat feet", "heel striking"); a foot that hurts is a foot injury.
+constexpr std::string_view kFeet[] = {"foot", "feet", "arch", "arches", "heel", "heels", "sole", "soles"};
+constexpr std::string_view kPainWords[] = {"hurt", "hurts", "hurting", "pain",   "painful",
+                                           "sore", "ache",  "aches",   "aching", "achy"};
+
 // Words that put a question inside the content's scope however many other body parts it names.
 constexpr std::string_view kBackWords[] = {
     "back",     "backs",    "backache",  "backaches", "lower",      "spine",   "spinal",
@@ -31,6 +36,27 @@ constexpr std::string_view kBackWords[] = {
     "pelvic",   "tailbone", "coccyx",    "sacrum",    "sacroiliac", "si",      "piriformis",
     "psoas",    "posture",  "l4",        "l5",        "s1",         "lumbago", "spondylolisthesis",
     "stenosis", "sij",      "qls"};
+
+// Subjects of runners' questions that no topic covers. None of these words occurs in the content (a test checks;
+// food and hydration as part of recovery is covered, so only eating and drinking for performance is listed),
+// so a question using one is partly about something we have no answer for; with no back word it is all about it.
+constexpr std::string_view kOtherSubjects[] = {
+    // food, drink and supplements
+    "eat", "eating", "ate", "diet", "meal", "meals", "breakfast", "dinner", "lunch", "snack", "snacks", "carbs", "carb",
+    "carbohydrate", "carbohydrates", "protein", "calorie", "calories", "gel", "gels", "drink", "drinks", "drinking",
+    "electrolyte", "electrolytes", "coffee", "caffeine", "alcohol", "beer", "wine", "supplement", "supplements",
+    "creatine", "vitamin", "vitamins", "nutrition",
+    // racing speed
+    "pb", "pr", "tempo", "fartlek", "vo2", "splits", "qualify",
+    // weather
+    "weather", "rain", "raining", "snow", "humid", "humidity", "winter", "summer", "sunscreen",
+    // accounts, bookings and payments
+    "password", "login", "account", "subscription", "cancel", "refund", "pay", "payment", "price", "cost", "costs",
+    "email", "phone", "booking", "appointment",
+    // kit other than shoes, skin and feet
+    "headphones", "earbuds", "socks", "glasses", "jacket", "blister", "blisters", "chafing", "toenail", "toenails",
+    // other health subjects
+    "anxiety", "depression", "period", "periods", "stitch"};
 
 template <std::size_t N>
 bool Contains(const std::string_view (&list)[N], const std::string& word) {
@@ -51,8 +77,24 @@ bool ScopeCheck::AboutOtherBodyPartOnly(const std::vector<std::string>& words) {
   const auto any = [&](auto predicate) { return std::any_of(words.begin(), words.end(), predicate); };
   const bool other = any([](const std::string& w) { return IsOtherBodyPart(w); }) ||
                      (any([](const std::string& w) { return Contains(kHamstrings, w); }) &&
-                      any([](const std::string& w) { return Contains(kMuscleInjuries, w); }));
+                      any([](const std::string& w) { return Contains(kMuscleInjuries, w); })) ||
+                     (any([](const std::string& w) { return Contains(kFeet, w); }) &&
+                      any([](const std::string& w) { return Contains(kPainWords, w); }));
   return other && !any([](const std::string& w) { return IsBackWord(w); });
+}
+
+bool ScopeCheck::IsOtherSubject(const std::string& word) {
+  return Contains(kOtherSubjects, word);
+}
+
+bool ScopeCheck::AboutOtherSubjectOnly(const std::vector<std::string>& words) {
+  const auto any = [&](auto predicate) { return std::any_of(words.begin(), words.end(), predicate); };
+  return any([](const std::string& w) { return IsOtherSubject(w); }) &&
+         !any([](const std::string& w) { return IsBackWord(w); });
+}
+
+std::vector<std::string> ScopeCheck::OtherSubjectWords() {
+  return std::vector<std::string>(std::begin(kOtherSubjects), std::end(kOtherSubjects));
 }
 
 }  // namespace coach::knowledge

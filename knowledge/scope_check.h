@@ -8,11 +8,19 @@ namespace coach::knowledge {
 /// Whether a question is about a body part the coaching content does not cover. The content is about the lower
 /// back; a question that names a knee, shin or neck and nothing of the back, spine, hips, glutes or core is
 /// another injury, and a confident back answer to it would mislead. BM25 alone cannot tell: "knee pain when I run"
-/// shares "pain" and "run" with every topic.
+/// shares "pain" and "run" with every topic. The same holds for a foot that hurts, and for running subjects the
+/// content does not cover (food, race speed, weather, accounts).
 class ScopeCheck {
  public:
   /// `words`: the question's lower-cased words (QueryBuilder::Words).
   static bool AboutOtherBodyPartOnly(const std::vector<std::string>& words);
+  /// Whether a question names a running subject the content does not cover (food and drink, race speed, weather,
+  /// kit other than shoes, accounts and payments) and nothing of the back. Such questions share "run", "race" or
+  /// "marathon" with several topics, and their subject word alone cannot outweigh that in the coverage.
+  static bool AboutOtherSubjectOnly(const std::vector<std::string>& words);
+  static bool IsOtherSubject(const std::string& word);
+  /// The other subjects' words, so that a test can prove none of them is in the content.
+  static std::vector<std::string> OtherSubjectWords();
   static bool IsOtherBodyPart(const std::string& word);
   static bool IsBackWord(const std::string& word);
 };

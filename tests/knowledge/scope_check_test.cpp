@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <set>
+#include <string>
+
+#include "knowledge/content.h"
 #include "knowledge/query_builder.h"
 
 using coach::knowledge::QueryBuilder;
@@ -39,4 +43,55 @@ TEST_CASE("questions naming no other body part are left to the ranking", "[scope
   CHECK_FALSE(OutOfScope("how long to hold a hamstring stretch"));
   // Pain down the leg is a back symptom (sciatica), not another injury.
   CHECK_FALSE(OutOfScope("tingling down my leg"));
+}
+
+TEST_CASE("a foot that hurts is another injury; feet in a shoes or form question are not", "[scope]") {
+  CHECK(OutOfScope("my heel hurts first thing in the morning"));
+  CHECK(OutOfScope("sore arch in my left foot"));
+  CHECK_FALSE(OutOfScope("is heel striking bad for me"));
+  CHECK_FALSE(OutOfScope("I have flat feet, does that matter"));
+  CHECK_FALSE(OutOfScope("my foot lands way ahead of me and my lower back hurts"));
+}
+
+namespace {
+
+bool OtherSubject(const std::string& question) {
+  return ScopeCheck::AboutOtherSubjectOnly(QueryBuilder::Words(question));
+}
+
+}  // namespace
+
+TEST_CASE("food, race speed, weather and account questions without a back word are out of scope", "[scope]") {
+  CHECK(OtherSubject("how many carbs for a half marathon"));
+  CHECK(OtherSubject("Is COFFEE before a long run ok?"));
+  CHECK(OtherSubject("how do i set a new 10k pb"));
+  CHECK(OtherSubject("running in the rain, any good?"));
+  CHECK(OtherSubject("how do I cancel my subscription"));
+  CHECK_FALSE(OtherSubject("does what I eat affect my lower back pain"));
+  CHECK_FALSE(OtherSubject("my back aches after tempo runs"));
+  CHECK_FALSE(OtherSubject("how long should my long run be"));
+  CHECK_FALSE(OtherSubject(""));
+}
+
+TEST_CASE("no other-subject word occurs anywhere in the product content", "[scope]") {
+  // A word the content uses is a subject we do answer: vetoing it would reject questions we can answer.
+  const auto content = coach::knowledge::LoadContent(std::string(COACH_SOURCE_DIR) + "/content");
+  std::set<std::string> content_words;
+  const auto add = [&](const std::string& text) {
+    for (auto& word : QueryBuilder::Words(text)) content_words.insert(std::move(word));
+  };
+  for (const auto& topic : content.topics) {
+    add(topic.title);
+    add(topic.summary);
+    add(topic.body);
+    for (const auto& tag : topic.tags) add(tag);
+    for (const auto& question : topic.questions) add(question);
+  }
+  for (const auto& group : content.synonyms.groups()) {
+    for (const auto& term : group) add(term);
+  }
+  for (const auto& word : ScopeCheck::OtherSubjectWords()) {
+    INFO(word);
+    CHECK(content_words.count(word) == 0);
+  }
 }
