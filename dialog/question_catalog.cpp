@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 
 #include <re2/re2.h>
 
@@ -254,47 +255,64 @@ std::string Normalized(std::string_view text) {
   return out;
 }
 
-bool ContainsPhrase(const std::string& normalized_text, const std::string& phrase) {
-  const std::string padded = " " + normalized_text + " ";
-  return padded.find(" " + Normalized(phrase) + " ") != std::string::npos;
+// Both arguments already normalized: the phrase as whole words inside the text. Runs on every message, so it
+// neither allocates nor normalizes again.
+bool ContainsPhrase(std::string_view normalized_text, std::string_view normalized_phrase) {
+  if (normalized_phrase.empty()) return false;
+  for (auto at = normalized_text.find(normalized_phrase); at != std::string_view::npos;
+       at = normalized_text.find(normalized_phrase, at + 1)) {
+    const auto end = at + normalized_phrase.size();
+    const bool starts_word = at == 0 || normalized_text[at - 1] == ' ';
+    const bool ends_word = end == normalized_text.size() || normalized_text[end] == ' ';
+    if (starts_word && ends_word) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> NormalizedAll(const std::vector<std::string>& phrases) {
+  std::vector<std::string> out;
+  out.reserve(phrases.size());
+  for (const auto& phrase : phrases) out.push_back(Normalized(phrase));
+  return out;
 }
 
 std::optional<bool> ReadYesNo(std::string_view text) {
-  static const std::vector<std::string> kYes = {
-      "yes",  "y",      "yeah",   "yep",        "yup",        "ya",        "sure",    "correct",  "true", "si",
-      "sí",   "ja",     "haan",   "han",        "ha",         "yess",      "yea",     "aye",      "ok",   "okay",
-      "i do", "i have", "indeed", "definitely", "absolutely", "afraid so", "it does", "they are", "i am"};
-  static const std::vector<std::string> kNo = {"no",
-                                               "n",
-                                               "nope",
-                                               "nah",
-                                               "not really",
-                                               "none",
-                                               "never",
-                                               "nothing",
-                                               "nein",
-                                               "nahi",
-                                               "nahin",
-                                               "na",
-                                               "no i don't",
-                                               "i don't",
-                                               "i dont",
-                                               "dont think so",
-                                               "not at all",
-                                               "negative",
-                                               "doesn't",
-                                               "it doesn't",
-                                               "they aren't",
-                                               "i haven't",
-                                               "nothing like that"};
+  static const std::vector<std::string> kYes = NormalizedAll(
+      {"yes",  "y",      "yeah",   "yep",        "yup",        "ya",        "sure",    "correct",  "true", "si",
+       "sí",   "ja",     "haan",   "han",        "ha",         "yess",      "yea",     "aye",      "ok",   "okay",
+       "i do", "i have", "indeed", "definitely", "absolutely", "afraid so", "it does", "they are", "i am"});
+  static const std::vector<std::string> kNo = NormalizedAll({"no",
+                                                             "n",
+                                                             "nope",
+                                                             "nah",
+                                                             "not really",
+                                                             "none",
+                                                             "never",
+                                                             "nothing",
+                                                             "nein",
+                                                             "nahi",
+                                                             "nahin",
+                                                             "na",
+                                                             "no i don't",
+                                                             "i don't",
+                                                             "i dont",
+                                                             "dont think so",
+                                                             "not at all",
+                                                             "negative",
+                                                             "doesn't",
+                                                             "it doesn't",
+                                                             "they aren't",
+                                                             "i haven't",
+                                                             "nothing like that"});
   const std::string normalized = Normalized(text);
-  const auto words = Words(text);
-  if (words.empty()) return std::nullopt;
+  if (normalized.empty()) return std::nullopt;
   // The first word decides ("no, nothing like that"; "yes a little"): runners answer first, then explain.
   auto starts_with = [&](const std::vector<std::string>& list) {
     for (const auto& phrase : list) {
-      const std::string p = Normalized(phrase);
-      if (normalized == p || normalized.rfind(p + " ", 0) == 0) return true;
+      if (normalized.compare(0, phrase.size(), phrase) == 0 &&
+          (normalized.size() == phrase.size() || normalized[phrase.size()] == ' ')) {
+        return true;
+      }
     }
     return false;
   };
@@ -309,6 +327,27 @@ const std::vector<Question>& Questions() {
   static const std::vector<Question> catalogue = BuildCatalogue();
   return catalogue;
 }
+
+namespace {
+
+/// Each question's keywords (not the option value at the front of a group), normalized once instead of on every
+/// message; indexed like Questions().
+const std::vector<std::vector<std::vector<std::string>>>& NormalizedKeywords() {
+  static const auto normalized = [] {
+    std::vector<std::vector<std::vector<std::string>>> all;
+    for (const auto& question : Questions()) {
+      auto& groups = all.emplace_back();
+      for (const auto& group : question.keywords) {
+        auto& out = groups.emplace_back();
+        for (std::size_t i = 1; i < group.size(); ++i) out.push_back(Normalized(group[i]));
+      }
+    }
+    return all;
+  }();
+  return normalized;
+}
+
+}  // namespace
 
 const Question* FindQuestion(std::string_view id) {
   for (const auto& question : Questions()) {
@@ -341,9 +380,18 @@ std::optional<std::string> ReadAnswer(const Question& question, std::string_view
   }
   // Typed keywords for an option ("marathon" picks the distance runner).
   const auto keyword_option = [&]() -> std::optional<std::string> {
-    for (const auto& group : question.keywords) {
-      for (std::size_t i = 1; i < group.size(); ++i) {
-        if (ContainsPhrase(normalized, group[i])) return group.front();
+    // std::less orders any two pointers; a question built elsewhere (tests) normalizes its keywords here.
+    const Question* first = Questions().data();
+    const Question* last = first + Questions().size();
+    const std::less<const Question*> before;
+    const bool from_catalogue = !before(&question, first) && before(&question, last);
+    const auto index = from_catalogue ? static_cast<std::size_t>(&question - first) : 0;
+    for (std::size_t group = 0; group < question.keywords.size(); ++group) {
+      const auto& words_of_group = question.keywords[group];
+      for (std::size_t i = 1; i < words_of_group.size(); ++i) {
+        const bool found = from_catalogue ? ContainsPhrase(normalized, NormalizedKeywords()[index][group][i - 1])
+                                          : ContainsPhrase(normalized, Normalized(words_of_group[i]));
+        if (found) return words_of_group.front();
       }
     }
     return std::nullopt;
@@ -387,8 +435,9 @@ bool IsRestartCommand(std::string_view text) {
   const std::string normalized = Normalized(text);
   static const std::vector<std::string> kCommands = {"restart", "start over",  "start again",     "reset",
                                                      "start",   "begin again", "new conversation"};
-  return std::find(kCommands.begin(), kCommands.end(), normalized) != kCommands.end() ||
-         FoldForMatching(text) == "/start" || FoldForMatching(text) == "/restart";
+  if (std::find(kCommands.begin(), kCommands.end(), normalized) != kCommands.end()) return true;
+  const std::string folded = FoldForMatching(text);
+  return folded == "/start" || folded == "/restart";
 }
 
 bool IsCoachRequest(std::string_view text) {
