@@ -154,8 +154,9 @@ TEST_CASE("the model only raises, names itself in the evidence, and needs a desc
 // the rules-only figures are training figures; the model's contribution is the honest part.
 TEST_CASE("wording model: leave-one-set-out figures with and without the model", "[wording_model][loso]") {
   const std::vector<std::string> held_out_sets = {
-      "triage_holdout",        "triage_holdout_fresh",  "triage_holdout_fresh2", "triage_holdout_fresh3",
-      "triage_holdout_fresh4", "triage_holdout_fresh5", "triage_holdout_fresh6", "triage_holdout_fresh7"};
+      "triage_holdout",        "triage_holdout_fresh",  "triage_holdout_fresh2",
+      "triage_holdout_fresh3", "triage_holdout_fresh4", "triage_holdout_fresh5",
+      "triage_holdout_fresh6", "triage_holdout_fresh7", "triage_holdout_fresh8"};
   std::vector<std::string> all_sets = held_out_sets;
   all_sets.push_back("triage_set");
   const auto rows = LoadSets(all_sets);

@@ -510,6 +510,31 @@ TEST_CASE("absences and analogies: sitting on something, damp underwear, near mi
   }
 }
 
+// Concepts widened after fresh8's first run (docs/triage.md), tested in our own wording.
+TEST_CASE("chest pressure, not realising the bladder is full, new onset after 50, falls and steroids", "[red_flag]") {
+  const std::vector<std::tuple<std::string, std::string, TriageLevel>> cases = {
+      // "chest press" (the gym exercise) used to swallow "chest pressure"; "rig" swallowed "right".
+      {"back pain and chest pressure since this morning", "chest_pain", TriageLevel::emergency},
+      {"tight chest that feels like its going right through to my back", "chest_pain", TriageLevel::emergency},
+      {"i didnt realise i needed the loo until i was desperate, back bad", "bladder_change", TriageLevel::emergency},
+      {"ich kann kaum noch pinkeln und mein Rücken tut weh", "bladder_change", TriageLevel::emergency},
+      {"mujhe pata hi nahi chala aur peshab nikal gaya, kamar dard", "bladder_change", TriageLevel::emergency},
+      {"im on steroid tablets and missed a step yesterday, back sore", "fragility_trauma", TriageLevel::urgent},
+      {"i'm 67 and this back pain came out of nowhere last week", "new_onset_over_50", TriageLevel::urgent},
+  };
+  for (const auto& [text, flag, level] : cases) {
+    INFO(text);
+    const auto decision = Assess(text);
+    CHECK(decision.level == level);
+    CHECK(HasFlag(decision, flag));
+  }
+  // Straining on the toilet is the urgent cough/sneeze/strain row, not a bladder or bowel change.
+  CHECK(Assess("coughing hurts my back and straining on the toilet sets it off").level == TriageLevel::urgent);
+  CHECK(Assess("im 58 and my back is stiff after running").level == TriageLevel::self_care);
+  CHECK(Assess("chest press day went fine, back a bit tight").level == TriageLevel::self_care);
+  CHECK(Assess("lower back has been really bad since the weekend").level == TriageLevel::self_care);
+}
+
 TEST_CASE("the embedded rules load", "[red_flag][rules]") {
   CHECK_NOTHROW(RedFlagDetector::Default());
 }
