@@ -146,8 +146,8 @@ std::vector<SearchHit> KnowledgeIndex::Search(std::string_view question, int lim
   for (const auto& term : terms) {
     containing.push_back(TopicsWith(term));
     const double frequency = static_cast<double>(containing.back().size());
-    // A number the content never mentions (an age, a pace, a price) is a detail of the question, not its subject.
-    const bool number = std::all_of(term.typed.begin(), term.typed.end(), [](char c) { return c >= '0' && c <= '9'; });
+    // A number-led word the content never mentions ("3x", "45min", "2nd") is a detail of the question.
+    const bool number = !term.typed.empty() && term.typed[0] >= '0' && term.typed[0] <= '9';
     weights.push_back(containing.back().empty()
                           ? (number ? 0.0 : unknown_term_weight_ * single_topic_weight)
                           : std::max(0.0, std::log((topics - frequency + 0.5) / (frequency + 0.5))));

@@ -32,6 +32,10 @@ constexpr std::array kStopWords = {
     "gotta", "ya", "yeah", "hmm",
     // The framing of a request, not its subject: "ideas for a warm-up" is about the warm-up.
     "idea", "ideas", "tip", "tips", "advice", "suggestion", "suggestions", "towards", "toward",
+    // Adverbs and fillers of everyday questions.
+    "always", "sometimes", "usually", "since", "till", "until", "properly", "deal", "pretty", "super", "totally",
+    "definitely", "probably", "possibly", "already", "almost", "lately", "recently", "currently", "today", "tonight",
+    "yesterday", "anymore", "somehow", "exactly",
     // Generic words of a question that happen to be rare in the content ("end", "point", "kind"): as rare words they
     // would weigh like a topic's own subject, pull the question to whichever topic uses them and, absent from the
     // right topic, cut its coverage.
@@ -78,6 +82,18 @@ constexpr std::size_t kTwoEditsLength = 8;
 // "I'm 58" asks about an older runner: ages from here on join the synonym group of kOlderRunnerTerm.
 constexpr int kOlderRunnerAge = 40;
 constexpr const char* kOlderRunnerTerm = "older";
+
+// "3/10" reads "3 out of 10", so that a pain score written with a slash joins the pain-score synonym group.
+std::string SpellOutPainScores(std::string_view text) {
+  std::string spelled;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool score = text[i] == '/' && i > 0 && text[i - 1] >= '0' && text[i - 1] <= '9' &&
+                       text.substr(i + 1, 2) == "10" &&
+                       (i + 3 >= text.size() || text[i + 3] < '0' || text[i + 3] > '9');
+    spelled += score ? std::string(" out of ") : std::string(1, text[i]);
+  }
+  return spelled;
+}
 
 }  // namespace
 
@@ -198,7 +214,7 @@ std::vector<std::string> QueryBuilder::GroupAlternatives(const std::vector<std::
 }
 
 std::string QueryBuilder::IndexedText(std::string_view text) const {
-  const std::vector<std::string> words = Words(text);
+  const std::vector<std::string> words = Words(SpellOutPainScores(text));
   std::string indexed;
   auto append = [&](const std::string& word) { indexed += (indexed.empty() ? "" : " ") + word; };
   std::size_t i = 0;
@@ -217,7 +233,7 @@ std::string QueryBuilder::IndexedText(std::string_view text) const {
 }
 
 std::vector<QueryTerm> QueryBuilder::Terms(std::string_view question) const {
-  const std::vector<std::string> words = Words(question);
+  const std::vector<std::string> words = Words(SpellOutPainScores(question));
   std::vector<QueryTerm> terms;
   // A concept named twice ("trainers or sneakers") counts once, or BM25 would score it twice.
   auto add = [&](QueryTerm term) {
@@ -259,6 +275,9 @@ std::vector<QueryTerm> QueryBuilder::Terms(std::string_view question) const {
       continue;
     }
     if (word.size() < 2 || IsStopWord(word)) continue;
+    // A bare number ("10 days", "3 times", "2 years") is a detail of the question, not its subject; numbers that
+    // name something ("week 2", "couch to 5k", "10% rule") are synonym terms, matched above.
+    if (std::all_of(word.begin(), word.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
     QueryTerm term{word, {word}};
     if (vocabulary_.count(word) == 0) {
       const std::string correction = Correct(word);

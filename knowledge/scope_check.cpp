@@ -47,7 +47,7 @@ constexpr std::string_view kOtherSubjects[] = {
     "electrolyte", "electrolytes", "coffee", "caffeine", "alcohol", "beer", "wine", "supplement", "supplements",
     "creatine", "vitamin", "vitamins", "nutrition",
     // racing speed
-    "pb", "pr", "tempo", "fartlek", "vo2", "splits", "qualify",
+    "pb", "pr", "speedwork", "tempo", "fartlek", "vo2", "splits", "qualify",
     // weather
     "weather", "rain", "raining", "snow", "humid", "humidity", "winter", "summer", "sunscreen",
     // accounts, bookings and payments
@@ -57,6 +57,11 @@ constexpr std::string_view kOtherSubjects[] = {
     "headphones", "earbuds", "socks", "glasses", "jacket", "blister", "blisters", "chafing", "toenail", "toenails",
     // other health subjects
     "anxiety", "depression", "period", "periods", "stitch"};
+
+// Two-word subjects whose words alone are ours ("heal faster" is a healing question, "run faster" a speed one).
+constexpr std::string_view kOtherSubjectPhrases[] = {"run faster", "running faster", "get faster",     "getting faster",
+                                                     "race time",  "finish time",    "finishing time", "personal best",
+                                                     "speed work", "race pace",      "marathon pace"};
 
 template <std::size_t N>
 bool Contains(const std::string_view (&list)[N], const std::string& word) {
@@ -73,6 +78,17 @@ bool ScopeCheck::IsBackWord(const std::string& word) {
   return Contains(kBackWords, word);
 }
 
+bool ScopeCheck::SpreadsDownALeg(const std::vector<std::string>& words) {
+  constexpr std::string_view kLeg[] = {"leg", "legs", "thigh", "thighs", "buttock", "buttocks"};
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (words[i] != "down") continue;
+    for (std::size_t k = i + 1; k < words.size() && k <= i + 3; ++k) {
+      if (Contains(kLeg, words[k])) return true;
+    }
+  }
+  return false;
+}
+
 bool ScopeCheck::AboutOtherBodyPartOnly(const std::vector<std::string>& words) {
   const auto any = [&](auto predicate) { return std::any_of(words.begin(), words.end(), predicate); };
   const bool other = any([](const std::string& w) { return IsOtherBodyPart(w); }) ||
@@ -80,7 +96,7 @@ bool ScopeCheck::AboutOtherBodyPartOnly(const std::vector<std::string>& words) {
                       any([](const std::string& w) { return Contains(kMuscleInjuries, w); })) ||
                      (any([](const std::string& w) { return Contains(kFeet, w); }) &&
                       any([](const std::string& w) { return Contains(kPainWords, w); }));
-  return other && !any([](const std::string& w) { return IsBackWord(w); });
+  return other && !any([](const std::string& w) { return IsBackWord(w); }) && !SpreadsDownALeg(words);
 }
 
 bool ScopeCheck::IsOtherSubject(const std::string& word) {
@@ -89,12 +105,17 @@ bool ScopeCheck::IsOtherSubject(const std::string& word) {
 
 bool ScopeCheck::AboutOtherSubjectOnly(const std::vector<std::string>& words) {
   const auto any = [&](auto predicate) { return std::any_of(words.begin(), words.end(), predicate); };
-  return any([](const std::string& w) { return IsOtherSubject(w); }) &&
-         !any([](const std::string& w) { return IsBackWord(w); });
+  bool other = any([](const std::string& w) { return IsOtherSubject(w); });
+  for (std::size_t i = 0; !other && i + 1 < words.size(); ++i) {
+    other = Contains(kOtherSubjectPhrases, words[i] + " " + words[i + 1]);
+  }
+  return other && !any([](const std::string& w) { return IsBackWord(w); });
 }
 
 std::vector<std::string> ScopeCheck::OtherSubjectWords() {
-  return std::vector<std::string>(std::begin(kOtherSubjects), std::end(kOtherSubjects));
+  std::vector<std::string> subjects(std::begin(kOtherSubjects), std::end(kOtherSubjects));
+  subjects.insert(subjects.end(), std::begin(kOtherSubjectPhrases), std::end(kOtherSubjectPhrases));
+  return subjects;
 }
 
 }  // namespace coach::knowledge

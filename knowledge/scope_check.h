@@ -19,9 +19,12 @@ class ScopeCheck {
   /// "marathon" with several topics, and their subject word alone cannot outweigh that in the coverage.
   static bool AboutOtherSubjectOnly(const std::vector<std::string>& words);
   static bool IsOtherSubject(const std::string& word);
-  /// The other subjects' words, so that a test can prove none of them is in the content.
+  /// The other subjects' words and two-word phrases, so that a test can prove none of them is in the content.
   static std::vector<std::string> OtherSubjectWords();
   static bool IsOtherBodyPart(const std::string& word);
+  /// Pain that runs "down my leg" (to the knee or calf) is the sciatica pattern, a back symptom whatever else it
+  /// names.
+  static bool SpreadsDownALeg(const std::vector<std::string>& words);
   static bool IsBackWord(const std::string& word);
 };
 

@@ -6,10 +6,11 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "knowledge/knowledge_base.h"
 
@@ -194,6 +195,12 @@ TEST_CASE("term dump of the FAQ set", "[.][terms]") {
   const auto& index = ProductKnowledge().index();
   auto questions = ReadQuestions("tests/data/faq_set.jsonl");
   for (auto& question : ReadQuestions("tests/data/faq_dev.jsonl")) questions.push_back(std::move(question));
+  // COACH_TERMS_QUESTIONS=<file>: one question per line instead, for probing questions of one's own.
+  if (const char* file = std::getenv("COACH_TERMS_QUESTIONS"); file != nullptr) {
+    questions.clear();
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) questions.push_back({line, std::nullopt});
+  }
   for (const auto& question : questions) {
     const auto hits = index.Search(question.text, 2);
     std::printf("Q\t%s\t%s\t%.3f\t%.3f\t%s\n", question.topic.value_or("null").c_str(),

@@ -121,3 +121,21 @@ TEST_CASE("concept tokens stand for a whole synonym group, in the query and in t
   CHECK(builder.Terms("sneakres").at(0).alternatives == std::vector<std::string>{"sneakres", "synshoes"});
   CHECK(builder.IndexedText("Old Trainers: see a physio!") == "old trainers synshoes see a physio synphysiotherapist");
 }
+
+TEST_CASE("a pain score with a slash joins the 'out of 10' synonym group", "[query]") {
+  const SynonymTable scores = SynonymTable::Parse("pain score, out of 10, pain scale\n", "synonyms.txt");
+  const QueryBuilder builder(scores, {}, SynonymMode::kConceptTokens);
+  const auto terms = builder.Terms("my back is 2/10 sore");
+  CHECK(Typed(terms) == std::vector<std::string>{"back", "out of 10", "sore"});
+  CHECK(terms[1].alternatives == std::vector<std::string>{QueryBuilder::ConceptToken({"pain score"})});
+  CHECK(builder.IndexedText("keep it under 3/10") == "keep it under 3 out of 10 synpainscore");
+  // Only a score out of ten: dates and other fractions stay numbers.
+  CHECK(Typed(builder.Terms("since 3/11 or 1/100")).empty());
+}
+
+TEST_CASE("bare numbers and everyday adverbs are not terms", "[query]") {
+  const QueryBuilder builder(Synonyms(), {}, SynonymMode::kConceptTokens);
+  CHECK(Typed(builder.Terms("sore for 10 days, always after 3 runs")) ==
+        std::vector<std::string>{"sore", "days", "runs"});
+  CHECK(Typed(builder.Terms("3x a week")) == std::vector<std::string>{"3x", "week"});
+}

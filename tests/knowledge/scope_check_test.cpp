@@ -41,8 +41,10 @@ TEST_CASE("questions naming no other body part are left to the ranking", "[scope
   CHECK_FALSE(OutOfScope(""));
   // Tight hamstrings are part of the back's stretching advice; only an injured hamstring is a leg question.
   CHECK_FALSE(OutOfScope("how long to hold a hamstring stretch"));
-  // Pain down the leg is a back symptom (sciatica), not another injury.
+  // Pain down the leg is a back symptom (sciatica), not another injury, even when it reaches the knee or calf.
   CHECK_FALSE(OutOfScope("tingling down my leg"));
+  CHECK_FALSE(OutOfScope("sharp pain shooting down the back of my leg to the knee"));
+  CHECK(OutOfScope("pain down by my knee"));
 }
 
 TEST_CASE("a foot that hurts is another injury; feet in a shoes or form question are not", "[scope]") {
@@ -67,6 +69,8 @@ TEST_CASE("food, race speed, weather and account questions without a back word a
   CHECK(OtherSubject("how do i set a new 10k pb"));
   CHECK(OtherSubject("running in the rain, any good?"));
   CHECK(OtherSubject("how do I cancel my subscription"));
+  CHECK(OtherSubject("how do i run faster over 5k"));
+  CHECK_FALSE(OtherSubject("how do i heal faster"));
   CHECK_FALSE(OtherSubject("does what I eat affect my lower back pain"));
   CHECK_FALSE(OtherSubject("my back aches after tempo runs"));
   CHECK_FALSE(OtherSubject("how long should my long run be"));
@@ -78,7 +82,11 @@ TEST_CASE("no other-subject word occurs anywhere in the product content", "[scop
   const auto content = coach::knowledge::LoadContent(std::string(COACH_SOURCE_DIR) + "/content");
   std::set<std::string> content_words;
   const auto add = [&](const std::string& text) {
-    for (auto& word : QueryBuilder::Words(text)) content_words.insert(std::move(word));
+    const auto words = QueryBuilder::Words(text);
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      content_words.insert(words[i]);
+      if (i + 1 < words.size()) content_words.insert(words[i] + " " + words[i + 1]);
+    }
   };
   for (const auto& topic : content.topics) {
     add(topic.title);
