@@ -33,6 +33,7 @@ constexpr int64_t kRegexMemoryBudget = 64 << 20;
 constexpr int kMaxTermDepth = 8;
 constexpr const char* kEvidenceJoiner = " ... ";
 constexpr const char* kWordingModelFlag = "emergency_wording_model";
+constexpr std::size_t kWordingModelMinWords = 6;
 
 RE2::Options MatchingOptions() {
   RE2::Options options;
@@ -829,7 +830,11 @@ TriageDecision RedFlagDetector::Assess(std::string_view raw_message) const {
   // ("can you make me a plan") never becomes an emergency on wording alone.
   if (rules_->wording_model && decision.level >= TriageLevel::self_care && decision.level < TriageLevel::emergency) {
     const MarkedClauses clauses = rules_->Mark(message);
-    const double probability = rules_->wording_model->Probability(clauses);
+    std::size_t words = 0;
+    for (const auto& clause : clauses) words += clause.size();
+    // A short line ("my leg has gone numb") gives the n-grams too little to go on and pushes p to the extremes, and
+    // most short numbness lines in training are emergencies: the rules alone judge lines under six words.
+    const double probability = words >= kWordingModelMinWords ? rules_->wording_model->Probability(clauses) : 0.0;
     if (probability >= rules_->wording_model->threshold()) {
       char figure[16];
       std::snprintf(figure, sizeof figure, "%.2f", probability);

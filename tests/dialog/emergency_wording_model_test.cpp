@@ -144,6 +144,8 @@ TEST_CASE("the model only raises, names itself in the evidence, and needs a desc
                                           Catch::Matchers::EndsWith(": the zorblat feeling is back again"));
   // No symptom described: wording alone never makes an emergency.
   CHECK(detector.Assess("the zorblat feeling is back again").level == TriageLevel::not_pain);
+  // Under six words the n-grams have too little to go on: the rules alone decide.
+  CHECK(detector.Assess("back aches, zorblat feeling").level == TriageLevel::self_care);
   // A rule decision is never lowered.
   CHECK(detector.Assess("my bum is numb").level == TriageLevel::emergency);
   CHECK(detector.Assess("pain shooting down my left leg").level >= TriageLevel::see_professional);
