@@ -36,6 +36,9 @@ constexpr std::array kStopWords = {
     "always", "sometimes", "usually", "since", "till", "until", "properly", "deal", "pretty", "super", "totally",
     "definitely", "probably", "possibly", "already", "almost", "lately", "recently", "currently", "today", "tonight",
     "yesterday", "anymore", "somehow", "exactly",
+    // How a question weighs its subject ("is a cool-down important"), not the subject.
+    "important", "necessary", "essential", "useful", "helpful", "effective", "recommended", "needed", "required",
+    "worthwhile", "beneficial",
     // Generic words of a question that happen to be rare in the content ("end", "point", "kind"): as rare words they
     // would weigh like a topic's own subject, pull the question to whichever topic uses them and, absent from the
     // right topic, cut its coverage.
