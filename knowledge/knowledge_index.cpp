@@ -44,6 +44,13 @@ void BindText(sqlite3* database, sqlite3_stmt* statement, int index, const std::
 // made-up words cannot grow it without bound.
 constexpr std::size_t kMaxCachedTerms = 20000;
 
+// Best first; ties go to the topic id, so that equal scores always rank the same way.
+void SortHits(std::vector<SearchHit>& hits) {
+  std::sort(hits.begin(), hits.end(), [](const SearchHit& a, const SearchHit& b) {
+    return a.score != b.score ? a.score > b.score : a.topic_id < b.topic_id;
+  });
+}
+
 }  // namespace
 
 KnowledgeIndex::KnowledgeIndex(const Content& content, IndexOptions options) {
@@ -131,6 +138,41 @@ KnowledgeIndex::~KnowledgeIndex() {
 }
 
 std::vector<SearchHit> KnowledgeIndex::Search(std::string_view question, int limit) const {
+  const std::string_view last = LastSentence(question);
+  if (last.size() == question.size()) return SearchText(question, limit);
+  std::vector<SearchHit> hits = SearchText(question, static_cast<int>(topic_count_));
+  const std::vector<SearchHit> focus = SearchText(last, static_cast<int>(topic_count_));
+  if (!hits.empty() && !focus.empty()) {
+    // The asking sentence counts twice: the sentences before it are context ("since my long run on Sunday..."),
+    // and their details would otherwise pull the question to whichever topic shares them. Its coverage counts too,
+    // as context adds words no topic explains.
+    for (auto& hit : hits) {
+      for (const auto& focused : focus) {
+        if (focused.topic_id != hit.topic_id) continue;
+        hit.score += focused.score;
+        hit.coverage = std::max(hit.coverage, focused.coverage);
+      }
+    }
+    SortHits(hits);
+  }
+  if (hits.size() > static_cast<std::size_t>(std::max(limit, 0))) hits.resize(static_cast<std::size_t>(limit));
+  return hits;
+}
+
+std::string_view KnowledgeIndex::LastSentence(std::string_view text) {
+  std::size_t end = text.find_last_not_of(" \t\r\n.?!");
+  if (end == std::string_view::npos) return text;
+  const std::size_t start = text.substr(0, end).find_last_of(".?!\n");
+  if (start == std::string_view::npos) return text;
+  std::string_view sentence = text.substr(start + 1, end - start);
+  while (!sentence.empty() && (sentence.front() == ' ' || sentence.front() == '\t' || sentence.front() == '\r')) {
+    sentence.remove_prefix(1);
+  }
+  // A sentence of fewer than three words ("help", "any ideas") asks nothing of its own.
+  return QueryBuilder::Words(sentence).size() < 3 ? text : sentence;
+}
+
+std::vector<SearchHit> KnowledgeIndex::SearchText(std::string_view question, int limit) const {
   const std::vector<std::string> words = QueryBuilder::Words(question);
   if (ScopeCheck::AboutOtherBodyPartOnly(words) || ScopeCheck::AboutOtherSubjectOnly(words)) return {};
   const std::vector<QueryTerm> terms = query_builder_->Terms(question);
@@ -220,10 +262,7 @@ std::vector<SearchHit> KnowledgeIndex::SearchExpression(const std::string& match
   }
   std::vector<SearchHit> hits;
   for (const auto& [topic_id, score] : scores) hits.push_back({topic_id, score.best_question + score.topic, 0});
-  // Ties go to the topic id, so that equal scores always rank the same way.
-  std::sort(hits.begin(), hits.end(), [](const SearchHit& a, const SearchHit& b) {
-    return a.score != b.score ? a.score > b.score : a.topic_id < b.topic_id;
-  });
+  SortHits(hits);
   if (hits.size() > static_cast<std::size_t>(std::max(limit, 0))) hits.resize(static_cast<std::size_t>(limit));
   return hits;
 }

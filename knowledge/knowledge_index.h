@@ -68,8 +68,11 @@ class KnowledgeIndex {
   KnowledgeIndex& operator=(const KnowledgeIndex&) = delete;
 
   /// The best `limit` topics for the question, best first; empty when no word of it is in the content or when it
-  /// is about another body part only (ScopeCheck).
+  /// is about another body part or subject only (ScopeCheck). In a question of several sentences the last one
+  /// (the asking one) is searched again and its score added.
   std::vector<SearchHit> Search(std::string_view question, int limit = 3) const;
+  /// The last sentence of `text` when it has three words or more and `text` has sentences before it, else `text`.
+  static std::string_view LastSentence(std::string_view text);
   /// Runs a raw MATCH expression (for tests of the query building); throws std::runtime_error on SQL errors.
   /// The hits carry no coverage.
   std::vector<SearchHit> SearchExpression(const std::string& match_expression, int limit) const;
@@ -83,6 +86,8 @@ class KnowledgeIndex {
   std::size_t vocabulary_size() const { return vocabulary_size_; }
 
  private:
+  std::vector<SearchHit> SearchText(std::string_view question, int limit) const;
+
   sqlite3* database_ = nullptr;
   sqlite3_stmt* search_statement_ = nullptr;
   sqlite3_stmt* term_statement_ = nullptr;

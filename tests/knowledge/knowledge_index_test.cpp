@@ -129,3 +129,18 @@ TEST_CASE("column weights decide between a title match and a body match", "[inde
   body_heavy.weights = {0.1, 0.1, 0.1, 0.1, 20};
   CHECK(Best(KnowledgeIndex(Fixture(), body_heavy), "pelvis braces") == "stretches");
 }
+
+TEST_CASE("the asking sentence of a long question is its last one of three words or more", "[index]") {
+  CHECK(KnowledgeIndex::LastSentence("I run a lot. My back aches. Could it be my shoes?") == "Could it be my shoes");
+  CHECK(KnowledgeIndex::LastSentence("should I wear a belt?") == "should I wear a belt?");
+  CHECK(KnowledgeIndex::LastSentence("My back aches after runs. Help!") == "My back aches after runs. Help!");
+  CHECK(KnowledgeIndex::LastSentence("...") == "...");
+  CHECK(KnowledgeIndex::LastSentence("") == "");
+}
+
+TEST_CASE("in a long question the asking sentence outweighs the context before it", "[index]") {
+  const KnowledgeIndex index(Fixture());
+  const std::string context = "I stretch my hamstrings and hip flexors every day and hold each stretch. ";
+  CHECK(Best(index, context + "My back still hurts.") == "stretches");
+  CHECK(Best(index, context + "Should I wear a corset or a support belt?") == "brace");
+}
