@@ -39,6 +39,10 @@ constexpr std::array kStopWords = {
     // How a question weighs its subject ("is a cool-down important"), not the subject.
     "important", "necessary", "essential", "useful", "helpful", "effective", "recommended", "needed", "required",
     "worthwhile", "beneficial",
+    // More of the same, seen in holdouts v3 and v4 after their first runs ("roughly how many weeks", "stop running
+    // altogether", "explain the 3/10 thing", "back issues").
+    "roughly", "altogether", "total", "particular", "particularly", "proper", "explain", "home", "right", "issue",
+    "issues", "problem", "problems", "adjust", "modify",
     // Generic words of a question that happen to be rare in the content ("end", "point", "kind"): as rare words they
     // would weigh like a topic's own subject, pull the question to whichever topic uses them and, absent from the
     // right topic, cut its coverage.

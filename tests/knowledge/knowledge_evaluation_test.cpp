@@ -124,6 +124,31 @@ TEST_CASE("FAQ holdout v2: never tuned on, a floor of 85% on a small set", "[eva
   CHECK(figures.rejection() >= 0.85);
 }
 
+// Holdouts v3 (85 + 25, from the topic list) and v4 (55 + 15, chat style) were written by other engineers without
+// reading content/ or knowledge/ and first run at commit 2288848: v3 73/85 top-1 and 25/25 rejected, v4 47/55 and
+// 15/15 (the code of c0153cc scored 72/85, 24/25 and 48/55, 13/15). The floors are those first-run figures, a
+// regression guard and not the product bar (90%, not met on a first run). Their misses were then fixed by concept
+// (docs/benchmarks.md); their questions are not printed.
+TEST_CASE("FAQ holdout v3: floor at its first-run figures", "[evaluation]") {
+  const auto questions = ReadQuestions("tests/data/faq_holdout_v3.jsonl");
+  const auto figures = Evaluate(ProductKnowledge().index(), questions, ProductKnowledge().thresholds());
+  Report("faq_holdout_v3.jsonl", figures, false);
+  REQUIRE(figures.on_topic == 85);
+  REQUIRE(figures.off_topic == 25);
+  CHECK(figures.correct >= 73);
+  CHECK(figures.rejected >= 25);
+}
+
+TEST_CASE("FAQ holdout v4: floor at its first-run figures", "[evaluation]") {
+  const auto questions = ReadQuestions("tests/data/faq_holdout_v4.jsonl");
+  const auto figures = Evaluate(ProductKnowledge().index(), questions, ProductKnowledge().thresholds());
+  Report("faq_holdout_v4.jsonl", figures, false);
+  REQUIRE(figures.on_topic == 55);
+  REQUIRE(figures.off_topic == 15);
+  CHECK(figures.correct >= 47);
+  CHECK(figures.rejected >= 15);
+}
+
 // Hidden (run with `coach_knowledge_tests "[tuning]"`): the threshold grid on faq_set.jsonl (and faq_dev.jsonl) that
 // the defaults were picked from. Never reads the holdout.
 TEST_CASE("threshold grid on the FAQ set", "[.][tuning]") {
@@ -367,8 +392,9 @@ TEST_CASE("picker input dump: leave-questions-out and the tuning sets", "[.][pic
 // theirs (same words in the same order, whatever the case and punctuation).
 TEST_CASE("no example question of the content repeats a question of an evaluation set", "[evaluation]") {
   std::set<std::vector<std::string>> evaluated;
-  for (const char* set : {"tests/data/faq_set.jsonl", "tests/data/faq_dev.jsonl", "tests/data/faq_holdout_v2.jsonl",
-                          "tests/data/faq_offtopic_dev.jsonl"}) {
+  for (const char* set :
+       {"tests/data/faq_set.jsonl", "tests/data/faq_dev.jsonl", "tests/data/faq_holdout_v2.jsonl",
+        "tests/data/faq_holdout_v3.jsonl", "tests/data/faq_holdout_v4.jsonl", "tests/data/faq_offtopic_dev.jsonl"}) {
     for (const auto& question : ReadQuestions(set)) {
       evaluated.insert(coach::knowledge::QueryBuilder::Words(question.text));
     }
