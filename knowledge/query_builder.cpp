@@ -43,6 +43,17 @@ constexpr std::array kStopWords = {
     // altogether", "explain the 3/10 thing", "back issues").
     "roughly", "altogether", "total", "particular", "particularly", "proper", "explain", "home", "right", "issue",
     "issues", "problem", "problems", "adjust", "modify",
+    // Everyday words that the content happens to use in only one or two topics ("afterwards", "different", "done"),
+    // where they would act as that topic's subject.
+    "above", "afterwards", "ago", "alike", "along", "alongside", "another", "appear", "approach", "asking", "below",
+    "beside", "briefly", "brings", "choose", "closer", "completely", "consistently", "count", "deeply", "depends",
+    "difference", "different", "directly", "doubt", "done", "due", "earlier", "easier", "everyday", "example",
+    "excellent", "extra", "second", "third", "fourth", "fifth", "five", "six", "seven", "nine", "twice", "gives",
+    "glance", "goes", "gone", "guess", "hardly", "include", "involve", "involved", "items", "keeping", "late", "least",
+    "leave", "left", "lightly", "looked", "looks", "made", "mostly", "nice", "none", "normally", "note", "nothing",
+    "opposite", "places", "plenty", "rarely", "result", "says", "seen", "several", "shows", "single", "smaller",
+    "suggest", "taken", "takes", "taking", "talk", "thousands", "try", "turn", "typical", "used", "using", "welcome",
+    "whatever", "within",
     // Generic words of a question that happen to be rare in the content ("end", "point", "kind"): as rare words they
     // would weigh like a topic's own subject, pull the question to whichever topic uses them and, absent from the
     // right topic, cut its coverage.
