@@ -251,6 +251,9 @@ struct RedFlagDetector::Rules {
   std::unique_ptr<RE2> scope_break;
   std::unique_ptr<RE2> negated_after;
   std::unique_ptr<RE2> negated_inside;  // optional
+  // Literal strings one of which `negated_after` needs (FilteredRE2 atoms): a clause holding none of them cannot
+  // deny a word from behind. Null when the pattern yields no such strings.
+  std::unique_ptr<RE2> negated_after_atoms;
   int window_words = 7;
   int after_words = 5;
   std::unique_ptr<RE2> symptom;
@@ -280,8 +283,10 @@ struct RedFlagDetector::Rules {
   MarkedClauses Mark(const Message& message) const;
 
   void SplitClauses(Message& message) const;
-  /// `clause_has_negator` false skips the search for a negator before the match (none in the clause, none before).
-  bool IsNegated(const Message& message, Span clause, Span match, bool clause_has_negator = true) const;
+  /// `may_deny_before` false skips the search for a negator before the match (none in the clause), `may_deny_after`
+  /// false the check for a denial after it (none of `negated_after_atoms` in the clause).
+  bool IsNegated(const Message& message, Span clause, Span match, bool may_deny_before = true,
+                 bool may_deny_after = true) const;
   std::optional<Span> FirstAffirmed(const RE2& regex, const Message& message, Span clause, const RE2* exception) const;
   std::optional<Span> FirstAffirmedAnywhere(const RE2& regex, const Message& message, const RE2* exception,
                                             bool skip_general_questions) const;
@@ -337,9 +342,10 @@ void RedFlagDetector::Rules::SplitClauses(Message& message) const {
   }
 }
 
-bool RedFlagDetector::Rules::IsNegated(const Message& message, Span clause, Span match, bool clause_has_negator) const {
+bool RedFlagDetector::Rules::IsNegated(const Message& message, Span clause, Span match, bool may_deny_before,
+                                       bool may_deny_after) const {
   const std::string& text = message.text;
-  if (clause_has_negator) {
+  if (may_deny_before) {
     const std::size_t window_begin = LastWordsBegin(text, clause.begin, match.begin, window_words);
     std::string window = text.substr(window_begin, match.begin - window_begin);
     // "not sure why", "probably nothing": a negation word that negates nothing about the symptom.
@@ -360,6 +366,7 @@ bool RedFlagDetector::Rules::IsNegated(const Message& message, Span clause, Span
       if (!RE2::PartialMatch(between, *scope_break)) return true;
     }
   }
+  if (!may_deny_after) return false;
   // "bladder is fine", "koi numbness nahi hai": the negation comes after the symptom.
   const std::size_t after_end = FirstWordsEnd(text, match.end, clause.end, after_words);
   std::string after = text.substr(match.end, after_end - match.end);
@@ -460,6 +467,8 @@ MarkedClauses RedFlagDetector::Rules::Mark(const Message& message) const {
   for (const Span& clause : message.clauses) {
     // Most clauses hold no negator at all; then only "... is fine" after a word can deny it.
     const bool has_negator = negator->Match(input, clause.begin, clause.end, RE2::UNANCHORED, nullptr, 0);
+    const bool may_deny_after = !negated_after_atoms || negated_after_atoms->Match(input, clause.begin, clause.end,
+                                                                                   RE2::UNANCHORED, nullptr, 0);
     std::vector<std::string> words;
     for (std::size_t pos = clause.begin; pos < clause.end;) {
       while (pos < clause.end && IsSpace(message.text[pos])) ++pos;
@@ -470,7 +479,8 @@ MarkedClauses RedFlagDetector::Rules::Mark(const Message& message) const {
       while (word.end > word.begin && !is_word_byte(message.text[word.end - 1])) --word.end;
       if (word.begin < word.end) {
         std::string text(message.View(word));
-        words.push_back(IsNegated(message, clause, word, has_negator) ? "NEG_" + text : std::move(text));
+        words.push_back(IsNegated(message, clause, word, has_negator, may_deny_after) ? "NEG_" + text
+                                                                                      : std::move(text));
       }
       pos = end;
     }
@@ -537,7 +547,7 @@ RedFlagDetector RedFlagDetector::FromRulesJson(std::string_view rules_json, Dete
   const auto compile = [&](const Json& patterns, const std::string& where) {
     return CompileOrThrow(ExpandTerms(JoinAlternatives(patterns, where), terms, where), where);
   };
-  constexpr int kMinAtomLength = 3;  // shorter literals ("no", "my") are everywhere and filter nothing
+  constexpr int kMinAtomLength = 2;  // single letters filter nothing; 2 measured best (fewer instructions than 3-5)
   auto prefilter = std::make_unique<re2::FilteredRE2>(kMinAtomLength);
   std::size_t prefilter_entries = 0;
   const auto add_to_prefilter = [&](const Json& patterns, const std::string& where) {
@@ -565,6 +575,20 @@ RedFlagDetector RedFlagDetector::FromRulesJson(std::string_view rules_json, Dete
   rules->pseudo_negation = compile(Require(negation, "pseudo", "negation"), "negation.pseudo");
   rules->scope_break = compile(Require(negation, "scope_breaks", "negation"), "negation.scope_breaks");
   rules->negated_after = compile(Require(negation, "after", "negation"), "negation.after");
+  {
+    re2::FilteredRE2 after_filter(/*min_atom_len=*/1);
+    int id = -1;
+    after_filter.Add(rules->negated_after->pattern(), MatchingOptions(), &id);
+    std::vector<std::string> atoms;
+    after_filter.Compile(&atoms);
+    std::vector<int> unfiltered;
+    after_filter.AllPotentials({}, &unfiltered);
+    if (!atoms.empty() && unfiltered.empty()) {
+      std::string any_atom;
+      for (const std::string& atom : atoms) any_atom += (any_atom.empty() ? "" : "|") + RE2::QuoteMeta(atom);
+      rules->negated_after_atoms = CompileOrThrow(any_atom, "negation.after atoms");
+    }
+  }
   if (negation.contains("inside")) rules->negated_inside = compile(negation["inside"], "negation.inside");
   rules->window_words = RequirePositiveInt(negation, "window_words", "negation");
   rules->after_words = RequirePositiveInt(negation, "after_words", "negation");
