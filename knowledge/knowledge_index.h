@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,6 +45,12 @@ struct ColumnWeights {
 /// that words spread over many of a topic's questions count even when no single question holds them all.
 enum class IndexLayout { kTopicRows, kQuestionRows, kQuestionAndTopicRows };
 
+/// Where a question is ranked. kInMemory reads the FTS5 index's postings (fts5vocab) once at build and scores them
+/// with FTS5's own bm25 formula in memory: SQLite's per-row bm25 callbacks over hundreds of rows were the largest cost
+/// of a server message. kSqlite runs the MATCH query itself; it is the reference the in-memory ranking is tested
+/// against (same hits, same scores).
+enum class Ranking { kInMemory, kSqlite };
+
 /// How the index is built; the defaults are the measured best (knowledge_evaluation_test.cpp).
 struct IndexOptions {
   ColumnWeights weights;
@@ -55,6 +62,7 @@ struct IndexOptions {
   /// Below 1 because such words are often chat filler ("mate", "anyway"); above 0 because in an off-topic question
   /// they are the subject ("carbs", "podcast").
   double unknown_term_weight = 1.0;
+  Ranking ranking = Ranking::kInMemory;
 };
 
 /// The topics in an in-memory SQLite FTS5 table (porter stemming over unicode61), one row per topic with the
@@ -86,12 +94,21 @@ class KnowledgeIndex {
   std::size_t vocabulary_size() const { return vocabulary_size_; }
 
  private:
+  struct Postings;
   std::vector<SearchHit> SearchText(std::string_view question, int limit) const;
+  /// The rows and columns where `phrase` (one alternative of a term) occurs, one entry per occurrence, by row.
+  std::vector<std::pair<std::uint32_t, std::uint8_t>> Occurrences(const std::string& phrase) const;
+  /// FTS5's bm25 over the postings for the phrases (in order), summed per topic like SearchExpression.
+  std::vector<SearchHit> RankInMemory(
+      const std::vector<std::vector<std::pair<std::uint32_t, std::uint8_t>>>& phrase_occurrences, int limit) const;
+  void LoadPostings(const ColumnWeights& weights);
 
   sqlite3* database_ = nullptr;
   sqlite3_stmt* search_statement_ = nullptr;
   sqlite3_stmt* term_statement_ = nullptr;
-  mutable std::mutex mutex_;  ///< guards the connection, its statements and the term cache
+  mutable std::mutex mutex_;  ///< guards the connection, its statements, the term cache and the tokenizer
+  Ranking ranking_ = Ranking::kInMemory;
+  std::unique_ptr<Postings> postings_;
   /// Which topics contain a term (by its MATCH expression): runners reuse the same words, and the lookup is a
   /// full scan of the term's rows.
   mutable std::unordered_map<std::string, std::vector<std::string>> topics_by_term_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "knowledge/common_words.h"
@@ -155,7 +156,9 @@ std::vector<std::string> QueryBuilder::Words(std::string_view text) {
 }
 
 bool QueryBuilder::IsStopWord(std::string_view word) {
-  return std::find(kStopWords.begin(), kStopWords.end(), word) != kStopWords.end();
+  // Asked for every word of every question: a hash lookup, not a scan of the list.
+  static const std::unordered_set<std::string_view> stop_words(kStopWords.begin(), kStopWords.end());
+  return stop_words.count(word) != 0;
 }
 
 QueryBuilder::QueryBuilder(const SynonymTable& synonyms, const std::vector<std::string>& vocabulary, SynonymMode mode)

@@ -5,6 +5,7 @@
 // the topic titles alone and is never tuned on: only its figures are printed.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -405,4 +406,48 @@ TEST_CASE("no example question of the content repeats a question of an evaluatio
       CHECK(evaluated.count(coach::knowledge::QueryBuilder::Words(question)) == 0);
     }
   }
+}
+
+// The in-memory ranking (the default) must give exactly what FTS5's own MATCH and bm25() give: same topics in the
+// same order, same scores and coverage, on every question of every evaluation set and every example question.
+TEST_CASE("in-memory ranking equals FTS5's ranking on every evaluation question", "[evaluation]") {
+  using coach::knowledge::IndexOptions;
+  using coach::knowledge::KnowledgeIndex;
+  using coach::knowledge::Ranking;
+  const auto& content = ProductKnowledge().content();
+  IndexOptions reference_options;
+  reference_options.ranking = Ranking::kSqlite;
+  const KnowledgeIndex reference(content, reference_options);
+  const KnowledgeIndex in_memory(content);
+  std::vector<std::string> questions;
+  for (const char* set :
+       {"tests/data/faq_set.jsonl", "tests/data/faq_dev.jsonl", "tests/data/faq_holdout_v2.jsonl",
+        "tests/data/faq_holdout_v3.jsonl", "tests/data/faq_holdout_v4.jsonl", "tests/data/faq_offtopic_dev.jsonl"}) {
+    for (const auto& question : ReadQuestions(set)) questions.push_back(question.text);
+  }
+  for (const auto& topic : content.topics) {
+    for (const auto& question : topic.questions) questions.push_back(question);
+  }
+  const int all_topics = static_cast<int>(content.topics.size());
+  std::size_t compared_hits = 0;
+  for (const auto& question : questions) {
+    const auto expected = reference.Search(question, all_topics);
+    const auto actual = in_memory.Search(question, all_topics);
+    INFO(question);
+    REQUIRE(actual.size() == expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      CHECK(actual[i].topic_id == expected[i].topic_id);
+      CHECK(actual[i].score == expected[i].score);
+      CHECK(actual[i].coverage == expected[i].coverage);
+    }
+    for (const auto& term : in_memory.query_builder().Terms(question)) {
+      auto expected_topics = reference.TopicsWith(term);
+      auto actual_topics = in_memory.TopicsWith(term);
+      std::sort(expected_topics.begin(), expected_topics.end());
+      std::sort(actual_topics.begin(), actual_topics.end());
+      CHECK(actual_topics == expected_topics);
+    }
+    compared_hits += expected.size();
+  }
+  CHECK(compared_hits > questions.size());
 }
