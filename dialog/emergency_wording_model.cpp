@@ -66,12 +66,6 @@ struct SeededOrder {
 
 }  // namespace
 
-void EmergencyWordingModel::ForEachFeature(const std::vector<std::string>& clause,
-                                           const std::function<void(std::string_view)>& visit) {
-  std::string buffer;
-  VisitFeatures(clause, buffer, visit);
-}
-
 EmergencyWordingModel EmergencyWordingModel::Train(const std::vector<WordingExample>& examples,
                                                    const TrainingOptions& options) {
   EmergencyWordingModel model;

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,7 +33,7 @@ class EmergencyWordingModel {
     std::uint32_t seed = 20261129;
   };
 
-  /// A model that scores every message 0 (p = 0.5 is never reached when the threshold is above it).
+  /// No weights: every message scores p = 0.5, below the default threshold of 1.
   EmergencyWordingModel() = default;
 
   /// Deterministic for a given example order and options.
@@ -53,10 +52,6 @@ class EmergencyWordingModel {
   double threshold() const { return threshold_; }
   void set_threshold(double threshold) { threshold_ = threshold; }
   std::size_t feature_count() const { return weights_.size(); }
-
-  /// Every feature of one clause, as the strings the weights file names.
-  static void ForEachFeature(const std::vector<std::string>& clause,
-                             const std::function<void(std::string_view)>& visit);
 
  private:
   double ClauseSum(const std::vector<std::string>& clause, std::size_t* feature_count) const;

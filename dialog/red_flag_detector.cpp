@@ -267,7 +267,6 @@ struct RedFlagDetector::Rules {
   std::unique_ptr<RE2> rising;
   std::string score_flag_id;
   TriageLevel score_flag_level = TriageLevel::see_professional;
-  FlagRule wording_model_flag;
   std::optional<EmergencyWordingModel> wording_model;
   // The prefilter: FilteredRE2 knows, for every flag and net pattern, which literal strings ("atoms") must occur
   // for it to match; one RE2::Set pass over the message finds the atoms present, and the clause-by-clause,
@@ -730,8 +729,6 @@ RedFlagDetector RedFlagDetector::FromRulesJson(std::string_view rules_json, Dete
       rules->prefilter_atoms = std::move(atom_set);
     }
   }
-  rules->wording_model_flag.id = kWordingModelFlag;
-  rules->wording_model_flag.level = TriageLevel::emergency;
   rules->wording_model = std::move(options.wording_model);
   return RedFlagDetector(std::move(rules));
 }
@@ -858,12 +855,13 @@ TriageDecision RedFlagDetector::Assess(std::string_view raw_message) const {
     for (const auto& clause : clauses) words += clause.size();
     // A short line ("my leg has gone numb") gives the n-grams too little to go on and pushes p to the extremes, and
     // most short numbness lines in training are emergencies: the rules alone judge lines under six words.
-    const double probability = words >= kWordingModelMinWords ? rules_->wording_model->Probability(clauses) : 0.0;
-    if (probability >= rules_->wording_model->threshold()) {
+    const bool enough_words = words >= kWordingModelMinWords;
+    const double probability = enough_words ? rules_->wording_model->Probability(clauses) : 0.0;
+    if (enough_words && probability >= rules_->wording_model->threshold()) {
       char figure[16];
       std::snprintf(figure, sizeof figure, "%.2f", probability);
       const Span clause = message.clauses[rules_->wording_model->StrongestClause(clauses)];
-      decision.flags.insert(decision.flags.begin(), rules_->wording_model_flag.id);
+      decision.flags.insert(decision.flags.begin(), kWordingModelFlag);
       decision.evidence.insert(decision.evidence.begin(), std::string("model: emergency-like wording, p=") + figure +
                                                               ": " + message.Evidence(clause));
       decision.level = TriageLevel::emergency;
