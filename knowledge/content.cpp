@@ -177,6 +177,9 @@ Content LoadContent(const std::filesystem::path& dir, const ContentRules& rules)
 
   const auto synonyms_file = dir / "synonyms.txt";
   content.synonyms = SynonymTable::Parse(ReadFile(synonyms_file), synonyms_file);
+  if (const auto text_speak_file = dir / "text_speak.txt"; std::filesystem::exists(text_speak_file)) {
+    content.text_speak = TextSpeak::Parse(ReadFile(text_speak_file), text_speak_file);
+  }
 
   for (int week : {1, 2}) {
     const auto plan_file = dir / "plans" / ("recovery_week" + std::to_string(week) + ".json");

@@ -8,6 +8,7 @@
 
 #include "knowledge/plan.h"
 #include "knowledge/synonyms.h"
+#include "knowledge/text_speak.h"
 
 namespace coach::knowledge {
 
@@ -49,9 +50,11 @@ struct Content {
   SynonymTable synonyms;
   std::map<int, RecoveryPlan> plans_by_week;  ///< 1 and 2
   PlanVariations variations;
+  TextSpeak text_speak;  ///< from text_speak.txt; empty when the folder has none
 };
 
-/// Loads and validates `dir` (topics/*.md, synonyms.txt, plans/*.json). All or nothing: the first fault throws
+/// Loads and validates `dir` (topics/*.md, synonyms.txt, plans/*.json and, if present,
+/// text_speak.txt). All or nothing: the first fault throws
 /// ContentError naming file and line, so that a server never starts with half its content.
 Content LoadContent(const std::filesystem::path& dir, const ContentRules& rules = ContentRules::Product());
 

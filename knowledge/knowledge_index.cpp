@@ -114,6 +114,7 @@ struct KnowledgeIndex::Postings {
 KnowledgeIndex::KnowledgeIndex(const Content& content, IndexOptions options) {
   const ColumnWeights& weights = options.weights;
   unknown_term_weight_ = options.unknown_term_weight;
+  text_speak_ = content.text_speak;
   Check(nullptr,
         sqlite3_open_v2(":memory:", &database_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         nullptr),
@@ -262,7 +263,9 @@ KnowledgeIndex::~KnowledgeIndex() {
   sqlite3_close(database_);
 }
 
-std::vector<SearchHit> KnowledgeIndex::Search(std::string_view question, int limit) const {
+std::vector<SearchHit> KnowledgeIndex::Search(std::string_view typed_question, int limit) const {
+  const std::string normalised = text_speak_.Normalise(typed_question);
+  const std::string_view question = normalised;
   const std::string_view last = LastSentence(question);
   if (last.size() == question.size()) return SearchText(question, limit);
   std::vector<SearchHit> hits = SearchText(question, static_cast<int>(topic_count_));

@@ -76,8 +76,8 @@ class KnowledgeIndex {
   KnowledgeIndex& operator=(const KnowledgeIndex&) = delete;
 
   /// The best `limit` topics for the question, best first; empty when no word of it is in the content or when it
-  /// is about another body part or subject only (ScopeCheck). In a question of several sentences the last one
-  /// (the asking one) is searched again and its score added.
+  /// is about another body part or subject only (ScopeCheck). Chat shorthand is spelled out first (TextSpeak). In a
+  /// question of several sentences the last one (the asking one) is searched again and its score added.
   std::vector<SearchHit> Search(std::string_view question, int limit = 3) const;
   /// The last sentence of `text` when it has three words or more and `text` has sentences before it, else `text`.
   static std::string_view LastSentence(std::string_view text);
@@ -113,6 +113,7 @@ class KnowledgeIndex {
   /// full scan of the term's rows.
   mutable std::unordered_map<std::string, std::vector<std::string>> topics_by_term_;
   std::unique_ptr<QueryBuilder> query_builder_;
+  TextSpeak text_speak_;
   std::size_t topic_count_ = 0;
   std::size_t entry_count_ = 0;
   std::size_t vocabulary_size_ = 0;

@@ -258,7 +258,7 @@ struct Fold {
 std::vector<Fold> LeaveQuestionsOutFolds(const coach::knowledge::Content& full, std::size_t folds) {
   std::vector<Fold> result;
   for (std::size_t fold = 0; fold < folds; ++fold) {
-    Fold current{{{}, full.synonyms, full.plans_by_week, full.variations}, {}};
+    Fold current{{{}, full.synonyms, full.plans_by_week, full.variations, full.text_speak}, {}};
     for (const auto& topic : full.topics) {
       coach::knowledge::Topic kept = topic;
       kept.questions.clear();
