@@ -491,6 +491,7 @@ TEST_CASE("absences and analogies: sitting on something, damp underwear, near mi
       {"i havent felt the need to pee since yesterday morning and my back hurts", "bladder_change"},
       {"no urge to go all day even though ive been drinking, back pain", "bladder_change"},
       {"nothing stirring in the trouser department since my back went", "sexual_dysfunction"},
+      {"i keep having little accidents in my knickers and my back hurts", "bladder_change"},
   };
   for (const auto& [text, flag] : cases) {
     INFO(text);
