@@ -56,12 +56,23 @@ constexpr std::string_view kOtherSubjects[] = {
     // kit other than shoes, skin and feet
     "headphones", "earbuds", "socks", "glasses", "jacket", "blister", "blisters", "chafing", "toenail", "toenails",
     // other health subjects
-    "anxiety", "depression", "period", "periods", "stitch"};
+    "anxiety", "depression", "period", "periods", "stitch",
+    // running-adjacent subjects: heat and cold, dogs and buggies, track and speed sessions, watches and apps,
+    // fuelling and drinking, music, motivation
+    "heatwave", "temperature", "freezing", "sunburn", "sweat", "sweating", "altitude", "puppy", "stroller", "pram",
+    "buggy", "sprint", "sprints", "sprinting", "repeats", "laps", "400m", "800m", "1500m", "garmin", "strava", "gps",
+    "smartwatch", "tracker", "fueling", "fuelling", "hydration", "hydrate", "banana", "pasta", "sugar", "keto",
+    "fasting", "fasted", "music", "playlist", "podcast", "podcasts", "motivation", "motivated", "bored", "taper",
+    "tapering"};
 
 // Two-word subjects whose words alone are ours ("heal faster" is a healing question, "run faster" a speed one).
-constexpr std::string_view kOtherSubjectPhrases[] = {"run faster", "running faster", "get faster",     "getting faster",
-                                                     "race time",  "finish time",    "finishing time", "personal best",
-                                                     "speed work", "race pace",      "marathon pace"};
+constexpr std::string_view kOtherSubjectPhrases[] = {
+    "run faster", "running faster", "get faster", "getting faster", "race time", "finish time", "finishing time",
+    "personal best", "speed work", "race pace", "marathon pace",
+    // heat and cold, dogs, track sessions, watches
+    "too hot", "too cold", "hot weather", "cold weather", "hot day", "hot days", "in the heat", "my dog", "a dog",
+    "the dog", "our dog", "interval training", "interval session", "interval sessions", "track session",
+    "track sessions", "track workout", "track workouts", "heart rate", "running watch", "apple watch"};
 
 template <std::size_t N>
 bool Contains(const std::string_view (&list)[N], const std::string& word) {

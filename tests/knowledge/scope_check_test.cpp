@@ -72,6 +72,12 @@ TEST_CASE("food, race speed, weather and account questions without a back word a
   CHECK(OtherSubject("how do i run faster over 5k"));
   CHECK_FALSE(OtherSubject("how do i heal faster"));
   CHECK_FALSE(OtherSubject("does what I eat affect my lower back pain"));
+  CHECK(OtherSubject("is 30 degrees too hot for a jog"));
+  CHECK(OtherSubject("taking my dog on my easy runs, tips?"));
+  CHECK(OtherSubject("what should my heart rate be on easy days"));
+  CHECK(OtherSubject("how many 400m repeats in a session"));
+  CHECK_FALSE(OtherSubject("does running in a heatwave make my back worse"));
+  CHECK_FALSE(OtherSubject("bird dogs or planks for a stronger core"));
   CHECK_FALSE(OtherSubject("my back aches after tempo runs"));
   CHECK_FALSE(OtherSubject("how long should my long run be"));
   CHECK_FALSE(OtherSubject(""));
