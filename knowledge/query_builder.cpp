@@ -59,7 +59,10 @@ constexpr std::array kStopWords = {
     // would weigh like a topic's own subject, pull the question to whichever topic uses them and, absent from the
     // right topic, cut its coverage.
     "point", "end", "differently", "kind", "kinds", "sort", "type", "types", "best", "normal", "usual", "time", "times",
-    "happen", "happens", "happening", "worth", "lot", "lots", "stuff", "whole"};
+    "happen", "happens", "happening", "worth", "lot", "lots", "stuff", "whole",
+    // Buying is the framing, not the subject: "is a foam roller worth buying" asks about the roller, yet "bought"
+    // occurs in the shoes topic only.
+    "buy", "buying", "bought", "purchase", "purchasing"};
 
 bool IsAsciiAlphanumeric(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
