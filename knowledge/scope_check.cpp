@@ -24,6 +24,7 @@ constexpr std::string_view kMuscleInjuries[] = {"strain", "strained", "pull",   
 
 // Feet come up in the shoes and form topics ("flat feet", "heel striking"); a foot that hurts is a foot injury.
 constexpr std::string_view kFeet[] = {"foot", "feet", "arch", "arches", "heel", "heels", "sole", "soles"};
+constexpr std::string_view kNumbnessWords[] = {"numb", "numbness", "tingling", "tingle", "tingly", "tingles"};
 constexpr std::string_view kPainWords[] = {"hurt", "hurts", "hurting", "pain",   "painful",
                                            "sore", "ache",  "aches",   "aching", "achy"};
 
@@ -107,7 +108,12 @@ bool ScopeCheck::AboutOtherBodyPartOnly(const std::vector<std::string>& words) {
                       any([](const std::string& w) { return Contains(kMuscleInjuries, w); })) ||
                      (any([](const std::string& w) { return Contains(kFeet, w); }) &&
                       any([](const std::string& w) { return Contains(kPainWords, w); }));
-  return other && !any([](const std::string& w) { return IsBackWord(w); }) && !SpreadsDownALeg(words);
+  // Numbness or tingling in the groin or saddle area is the cauda equina warning sign, a back emergency.
+  const bool saddle_numbness =
+      any([](const std::string& w) { return Contains(kNumbnessWords, w); }) &&
+      any([](const std::string& w) { return w == "groin" || w == "saddle" || w == "genitals" || w == "bottom"; });
+  return other && !any([](const std::string& w) { return IsBackWord(w); }) && !SpreadsDownALeg(words) &&
+         !saddle_numbness;
 }
 
 bool ScopeCheck::IsOtherSubject(const std::string& word) {

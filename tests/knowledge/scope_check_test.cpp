@@ -35,6 +35,12 @@ TEST_CASE("a back, spine, hip, glute or core word keeps it in scope", "[scope]")
   CHECK_FALSE(OutOfScope("hip and ankle stiffness"));
 }
 
+TEST_CASE("numbness in the groin or saddle area stays in scope (a back emergency)", "[scope]") {
+  CHECK_FALSE(OutOfScope("tingling in my groin since this morning's run"));
+  CHECK_FALSE(OutOfScope("groin and bottom feel numb"));
+  CHECK(OutOfScope("strained my groin on a hill"));
+}
+
 TEST_CASE("questions naming no other body part are left to the ranking", "[scope]") {
   CHECK_FALSE(OutOfScope("what should i eat before a race"));
   CHECK_FALSE(OutOfScope("belt?"));
