@@ -393,9 +393,9 @@ TEST_CASE("picker input dump: leave-questions-out and the tuning sets", "[.][pic
 // theirs (same words in the same order, whatever the case and punctuation).
 TEST_CASE("no example question of the content repeats a question of an evaluation set", "[evaluation]") {
   std::set<std::vector<std::string>> evaluated;
-  for (const char* set :
-       {"tests/data/faq_set.jsonl", "tests/data/faq_dev.jsonl", "tests/data/faq_holdout_v2.jsonl",
-        "tests/data/faq_holdout_v3.jsonl", "tests/data/faq_holdout_v4.jsonl", "tests/data/faq_offtopic_dev.jsonl"}) {
+  for (const char* set : {"tests/data/faq_set.jsonl", "tests/data/faq_dev.jsonl", "tests/data/faq_holdout_v2.jsonl",
+                          "tests/data/faq_holdout_v3.jsonl", "tests/data/faq_holdout_v4.jsonl",
+                          "tests/data/faq_holdout_v5.jsonl", "tests/data/faq_offtopic_dev.jsonl"}) {
     for (const auto& question : ReadQuestions(set)) {
       evaluated.insert(coach::knowledge::QueryBuilder::Words(question.text));
     }
@@ -420,9 +420,9 @@ TEST_CASE("in-memory ranking equals FTS5's ranking on every evaluation question"
   const KnowledgeIndex reference(content, reference_options);
   const KnowledgeIndex in_memory(content);
   std::vector<std::string> questions;
-  for (const char* set :
-       {"tests/data/faq_set.jsonl", "tests/data/faq_dev.jsonl", "tests/data/faq_holdout_v2.jsonl",
-        "tests/data/faq_holdout_v3.jsonl", "tests/data/faq_holdout_v4.jsonl", "tests/data/faq_offtopic_dev.jsonl"}) {
+  for (const char* set : {"tests/data/faq_set.jsonl", "tests/data/faq_dev.jsonl", "tests/data/faq_holdout_v2.jsonl",
+                          "tests/data/faq_holdout_v3.jsonl", "tests/data/faq_holdout_v4.jsonl",
+                          "tests/data/faq_holdout_v5.jsonl", "tests/data/faq_offtopic_dev.jsonl"}) {
     for (const auto& question : ReadQuestions(set)) questions.push_back(question.text);
   }
   for (const auto& topic : content.topics) {
@@ -450,4 +450,18 @@ TEST_CASE("in-memory ranking equals FTS5's ranking on every evaluation question"
     compared_hits += expected.size();
   }
   CHECK(compared_hits > questions.size());
+}
+
+// Holdout v5 (62 on-topic + 18 off-topic questions in new voices) was written by another engineer without reading
+// content/ and first run once at ac1a5ef, after this round's changes were committed: 54/62 top-1 and 17/18 rejected
+// (the code of 7b869f0 scored 53/62 and 17/18). The floors are those first-run figures: a regression guard, not the
+// product bar (90% top-1 is not met on this first run). Its questions are not printed.
+TEST_CASE("FAQ holdout v5: floor at its first-run figures", "[evaluation]") {
+  const auto questions = ReadQuestions("tests/data/faq_holdout_v5.jsonl");
+  const auto figures = Evaluate(ProductKnowledge().index(), questions, ProductKnowledge().thresholds());
+  Report("faq_holdout_v5.jsonl", figures, false);
+  REQUIRE(figures.on_topic == 62);
+  REQUIRE(figures.off_topic == 18);
+  CHECK(figures.correct >= 54);
+  CHECK(figures.rejected >= 17);
 }
