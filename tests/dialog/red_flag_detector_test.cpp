@@ -536,6 +536,26 @@ TEST_CASE("chest pressure, not realising the bladder is full, new onset after 50
   CHECK(Assess("lower back has been really bad since the weekend").level == TriageLevel::self_care);
 }
 
+// Concepts widened after fresh9's first run (docs/triage.md), tested in our own wording.
+TEST_CASE("Spanish leaks in any tense, and a back that 's a bit cranky'", "[red_flag]") {
+  const std::vector<std::tuple<std::string, std::string, TriageLevel>> cases = {
+      {"ayer se me salieron unas gotas de pis en la carrera y no lo noté, me duele la espalda", "bladder_change",
+       TriageLevel::emergency},
+      {"se me escaparon heces durante el rodaje, me duele mucho la espalda", "bowel_incontinence",
+       TriageLevel::emergency},
+      {"hice caca sin darme cuenta, dolor de espalda", "bowel_incontinence", TriageLevel::emergency},
+  };
+  for (const auto& [text, flag, level] : cases) {
+    INFO(text);
+    const auto decision = Assess(text);
+    CHECK(decision.level == level);
+    CHECK(HasFlag(decision, flag));
+  }
+  // Escaping and not noticing are everyday Spanish too: without a toilet word nothing fires.
+  CHECK(Assess("se me escapó el autobús y corrí sin darme cuenta 12 km").level < TriageLevel::urgent);
+  CHECK(Assess("my back's a bit grumpy after the hill session").level == TriageLevel::self_care);
+}
+
 TEST_CASE("the embedded rules load", "[red_flag][rules]") {
   CHECK_NOTHROW(RedFlagDetector::Default());
 }
@@ -721,5 +741,18 @@ TEST_CASE("fresh held-out set 8: figures and the measured first-run floor", "[re
   const auto figures = Evaluate("triage_holdout_fresh8", set);
   REQUIRE(figures.emergencies_found >= 26);
   REQUIRE(figures.exact >= 83);
+  REQUIRE(figures.false_flags_on_negated == 0);
+}
+
+// Written by a third engineer without reading the rules (01700c9), run ONCE with the detector after round 7 and the
+// fresh8 fixes (commit 5fa1b17): 58/60 exact (96.7%), emergency recall 19/20 (95%), 0/12 false flags on negated
+// messages. The 100% emergency bar was NOT met on that first run (a Spanish bowel-incontinence message). These
+// REQUIREs are the measured first-run figures: a regression guard, not a claim (docs/triage.md, "fresh9").
+TEST_CASE("fresh held-out set 9: figures and the measured first-run floor", "[red_flag][triage_set]") {
+  const auto set = LoadSet("tests/data/triage_holdout_fresh9.jsonl");
+  REQUIRE(set.size() >= 60);
+  const auto figures = Evaluate("triage_holdout_fresh9", set);
+  REQUIRE(figures.emergencies_found >= 19);
+  REQUIRE(figures.exact >= 58);
   REQUIRE(figures.false_flags_on_negated == 0);
 }
