@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include <re2/re2.h>
 #include <time.h>
 
 #include "dialog/text_input.h"
@@ -554,6 +556,156 @@ TEST_CASE("Spanish leaks in any tense, and a back that 's a bit cranky'", "[red_
   // Escaping and not noticing are everyday Spanish too: without a toilet word nothing fires.
   CHECK(Assess("se me escapó el autobús y corrí sin darme cuenta 12 km").level < TriageLevel::urgent);
   CHECK(Assess("my back's a bit grumpy after the hill session").level == TriageLevel::self_care);
+}
+
+// The word-boundary audit (docs/triage.md, round 8): every rule pattern, expanded like the detector expands it,
+// run over every labelled text; a match that starts or ends inside a word is a pattern missing a `\b` ("rig" in
+// "right" silently dropped every "chest pressure" clause in round 7). Intended stems are allowed by name.
+namespace {
+
+std::string ExpandAuditTerms(const std::string& pattern, const nlohmann::json& terms, int depth = 0) {
+  REQUIRE(depth < 10);
+  std::string out;
+  for (std::size_t pos = 0; pos < pattern.size();) {
+    const std::size_t close = pattern[pos] == '{' ? pattern.find('}', pos) : std::string::npos;
+    if (close != std::string::npos) {
+      const std::string name = pattern.substr(pos + 1, close - pos - 1);
+      if (!name.empty() &&
+          std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'A' && c <= 'Z') || c == '_'; })) {
+        out += "(?:" + ExpandAuditTerms(terms.at(name).get<std::string>(), terms, depth + 1) + ")";
+        pos = close + 1;
+        continue;
+      }
+    }
+    out += pattern[pos++];
+  }
+  return out;
+}
+
+// Folded like the detector folds (lower case, apostrophes dropped, hyphens between words as spaces).
+std::string FoldForAudit(const std::string& text) {
+  const std::string folded = coach::dialog::FoldForMatching(text);
+  std::string out;
+  for (std::size_t i = 0; i < folded.size(); ++i) {
+    const char c = folded[i];
+    if (c == '\'') continue;
+    if (c == '-' && i > 0 && i + 1 < folded.size() && std::isalnum(static_cast<unsigned char>(folded[i - 1])) &&
+        std::isalnum(static_cast<unsigned char>(folded[i + 1]))) {
+      out += ' ';
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+bool IsWordByte(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80;
+}
+
+}  // namespace
+
+TEST_CASE("word-boundary audit: no rule pattern matches from or into the middle of a word", "[red_flag][rules]") {
+  const auto rules = nlohmann::json::parse(RedFlagDetector::EmbeddedRulesJson());
+  const nlohmann::json& terms = rules.at("terms");
+  std::vector<std::pair<std::string, std::string>> patterns;  // (where, pattern)
+  const auto add = [&](const std::string& where, const nlohmann::json& value) {
+    if (value.is_string()) {
+      patterns.emplace_back(where, ExpandAuditTerms(value.get<std::string>(), terms));
+    } else if (value.is_array()) {
+      for (const auto& item : value) {
+        if (item.is_object()) {
+          for (const auto& part : item.at("all"))
+            patterns.emplace_back(where + " (all)", ExpandAuditTerms(part, terms));
+        } else {
+          patterns.emplace_back(where, ExpandAuditTerms(item.get<std::string>(), terms));
+        }
+      }
+    }
+  };
+  for (const auto& flag : rules.at("flags")) {
+    const std::string id = flag.at("id").get<std::string>();
+    add(id, flag.at("patterns"));
+    if (flag.contains("except")) add(id + " except", flag.at("except"));
+  }
+  for (const auto& net : rules.value("safety_nets", nlohmann::json::array())) {
+    const std::string id = "net " + net.at("id").get<std::string>();
+    add(id + " domain", net.at("domain"));
+    add(id + " change", net.at("change"));
+    if (net.contains("except")) add(id + " except", net.at("except"));
+  }
+  add("symptoms", rules.at("symptoms").at("patterns"));
+
+  std::vector<std::string> texts;
+  for (const char* file :
+       {"triage_set", "triage_holdout", "triage_holdout_fresh", "triage_holdout_fresh2", "triage_holdout_fresh3",
+        "triage_holdout_fresh4", "triage_holdout_fresh5", "triage_holdout_fresh6", "triage_holdout_fresh7",
+        "triage_holdout_fresh8", "triage_holdout_fresh9"}) {
+    for (const auto& message : LoadSet(std::string("tests/data/") + file + ".jsonl")) {
+      texts.push_back(FoldForAudit(message.text));
+    }
+  }
+
+  // A stem meant to end inside a word ends before an inflection ("fall" in "falls", "weak" in "weaker",
+  // "duele" in "duelen"); any other continuation ("rig" in "right", "foot" in "football") is a finding.
+  const std::vector<std::string> inflections = {"s", "es", "ed", "d", "ing", "er", "ly", "ness", "n"};
+  // Matches meant to start inside a word: German compounds and a surgical prefix, as (match, word).
+  const std::vector<std::pair<std::string, std::string>> allowed_inside = {{"inkontinenz", "stuhlinkontinenz"},
+                                                                           {"inkontinenz", "harninkontinenz"}};
+  RE2::Options options;
+  options.set_case_sensitive(false);
+  options.set_max_mem(64 << 20);
+  std::map<std::string, std::size_t> findings;  // "where: 'match' in 'word'" -> count
+  for (const auto& [where, pattern] : patterns) {
+    const RE2 regex(pattern, options);
+    REQUIRE(regex.ok());
+    for (const std::string& text : texts) {
+      const re2::StringPiece input(text);
+      re2::StringPiece found;
+      for (std::size_t pos = 0; pos <= text.size();) {
+        if (!regex.Match(input, pos, text.size(), RE2::UNANCHORED, &found, 1)) break;
+        const auto begin = static_cast<std::size_t>(found.data() - text.data());
+        const std::size_t end = begin + found.size();
+        pos = end > begin ? end : begin + 1;
+        if (end == begin) continue;
+        const bool starts_inside = begin > 0 && IsWordByte(text[begin - 1]) && IsWordByte(text[begin]);
+        const bool ends_inside = end < text.size() && IsWordByte(text[end]) && IsWordByte(text[end - 1]);
+        if (!starts_inside && !ends_inside) continue;
+        const std::string match(found.data(), found.size());
+        std::size_t word_begin = begin, word_end = end;
+        while (word_begin > 0 && IsWordByte(text[word_begin - 1])) --word_begin;
+        while (word_end < text.size() && IsWordByte(text[word_end])) ++word_end;
+        const std::string word = text.substr(word_begin, word_end - word_begin);
+        const std::string rest_of_word = text.substr(end, word_end - end);
+        const bool allowed = starts_inside
+                                 ? std::find(allowed_inside.begin(), allowed_inside.end(),
+                                             std::make_pair(match, word)) != allowed_inside.end()
+                                 : std::find(inflections.begin(), inflections.end(), rest_of_word) != inflections.end();
+        if (!allowed) ++findings[where + ": '" + match + "' in '" + word + "'"];
+      }
+    }
+  }
+  for (const auto& [finding, count] : findings)
+    std::cout << "  word-boundary finding: " << finding << " x" << count << "\n";
+  CHECK(findings.empty());
+}
+
+// What the word-boundary audit found (docs/triage.md, round 8), each in our own wording.
+TEST_CASE("word-boundary fixes: strip, sat night, 12 weeks, accidentally, football", "[red_flag]") {
+  // "trip" inside "stripping" was a fall at 70.
+  CHECK(Assess("im 70 and my back is stiff from stripping wallpaper all weekend").level == TriageLevel::self_care);
+  CHECK(HasFlag(Assess("tripped on a kerb, im 72, back really hurts"), "fragility_trauma"));
+  CHECK(HasFlag(Assess("slipping on the ice at 68 and landing hard, back sore since"), "fragility_trauma"));
+  // "2 week" inside "12 week" was two weeks of rest.
+  CHECK_FALSE(HasFlag(Assess("my back aches, im on a 12 week plan and its not getting better"), "no_better_with_rest"));
+  CHECK(HasFlag(Assess("rested 2 weeks and my back is not getting better"), "no_better_with_rest"));
+  // "accident" inside "accidentally" was an old injury.
+  CHECK_FALSE(
+      HasFlag(Assess("years ago I accidentally did a double marathon week, my back is a bit sore now"), "old_injury"));
+  CHECK(HasFlag(Assess("my back hurts since a car accident 10 years ago"), "old_injury"));
+  // "foot" inside "football" was a leg symptom on the other side.
+  CHECK(Assess("my left leg has pins and needles, i kick with my right at football").level ==
+        TriageLevel::see_professional);
 }
 
 TEST_CASE("the embedded rules load", "[red_flag][rules]") {
