@@ -260,6 +260,9 @@ struct RedFlagDetector::Rules {
   std::unique_ptr<RE2> question_start;
   std::unique_ptr<RE2> first_person;
   std::unique_ptr<RE2> general_question;
+  // Optional: words (a body part, a toilet or sex word) that let the wording model read a message the rules call
+  // not_pain; "going for a wee feels like someone else is doing it" names no symptom word the rules know.
+  std::unique_ptr<RE2> model_gate;
   std::vector<std::unique_ptr<RE2>> score_patterns;
   std::map<std::string, int> number_words;
   std::unique_ptr<RE2> score_not_followed_by;
@@ -597,6 +600,7 @@ RedFlagDetector RedFlagDetector::FromRulesJson(std::string_view rules_json, Dete
   rules->question_start = compile(Require(symptoms, "question_start", "symptoms"), "symptoms.question_start");
   rules->first_person = compile(Require(symptoms, "first_person", "symptoms"), "symptoms.first_person");
   rules->general_question = compile(Require(symptoms, "general_question", "symptoms"), "symptoms.general_question");
+  if (symptoms.contains("model_gate")) rules->model_gate = compile(symptoms["model_gate"], "symptoms.model_gate");
 
   const Json& score = Require(document, "pain_score", "document");
   const Json& score_patterns = Require(score, "patterns", "pain_score");
@@ -847,9 +851,13 @@ TriageDecision RedFlagDetector::Assess(std::string_view raw_message) const {
   if (decision.level == TriageLevel::not_pain && (decision.pain_score || rules_->DescribesSymptom(message))) {
     decision.level = TriageLevel::self_care;
   }
-  // The second opinion only raises, and only a message that describes a symptom: a chat line with no symptom
-  // ("can you make me a plan") never becomes an emergency on wording alone.
-  if (rules_->wording_model && decision.level >= TriageLevel::self_care && decision.level < TriageLevel::emergency) {
+  // The second opinion only raises, and only a message that describes a symptom or names (affirmed, outside a
+  // general question) a body part, toilet or sex word: a chat line ("can you make me a plan") never becomes an
+  // emergency on wording alone.
+  const bool gate_open =
+      decision.level >= TriageLevel::self_care ||
+      (rules_->model_gate && rules_->FirstAffirmedAnywhere(*rules_->model_gate, message, nullptr, true).has_value());
+  if (rules_->wording_model && gate_open && decision.level < TriageLevel::emergency) {
     const MarkedClauses clauses = rules_->Mark(message);
     std::size_t words = 0;
     for (const auto& clause : clauses) words += clause.size();

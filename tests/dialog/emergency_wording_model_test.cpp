@@ -144,6 +144,14 @@ TEST_CASE("the model only raises, names itself in the evidence, and needs a desc
                                           Catch::Matchers::EndsWith(": the zorblat feeling is back again"));
   // No symptom described: wording alone never makes an emergency.
   CHECK(detector.Assess("the zorblat feeling is back again").level == TriageLevel::not_pain);
+  // No symptom word, but a body part, toilet or sex word named and affirmed: the model reads it.
+  CHECK(detector.Assess("going to the loo, the zorblat feeling is back again").level == TriageLevel::emergency);
+  CHECK(detector.Assess("my groin has the zorblat feeling back again").level == TriageLevel::emergency);
+  // Denied, or inside a general question, the gate word opens nothing.
+  CHECK(detector.Assess("nothing wrong with my bladder, the zorblat feeling is back again").level ==
+        TriageLevel::not_pain);
+  CHECK(detector.Assess("how often should runners go to the loo? the zorblat feeling is back again").level ==
+        TriageLevel::not_pain);
   // Under six words the n-grams have too little to go on: the rules alone decide.
   CHECK(detector.Assess("back aches, zorblat feeling").level == TriageLevel::self_care);
   // A rule decision is never lowered.
@@ -156,9 +164,9 @@ TEST_CASE("the model only raises, names itself in the evidence, and needs a desc
 // the rules-only figures are training figures; the model's contribution is the honest part.
 TEST_CASE("wording model: leave-one-set-out figures with and without the model", "[wording_model][loso]") {
   const std::vector<std::string> held_out_sets = {
-      "triage_holdout",        "triage_holdout_fresh",  "triage_holdout_fresh2",
-      "triage_holdout_fresh3", "triage_holdout_fresh4", "triage_holdout_fresh5",
-      "triage_holdout_fresh6", "triage_holdout_fresh7", "triage_holdout_fresh8"};
+      "triage_holdout",        "triage_holdout_fresh",  "triage_holdout_fresh2", "triage_holdout_fresh3",
+      "triage_holdout_fresh4", "triage_holdout_fresh5", "triage_holdout_fresh6", "triage_holdout_fresh7",
+      "triage_holdout_fresh8", "triage_holdout_fresh9"};
   std::vector<std::string> all_sets = held_out_sets;
   all_sets.push_back("triage_set");
   const auto rows = LoadSets(all_sets);
@@ -272,6 +280,37 @@ TEST_CASE("wording model: leave-one-set-out figures with and without the model",
     std::snprintf(p, sizeof p, "%.2f", probability[i]);
     report << "    p=" << p << " " << ToString(row.level) << (row.negated ? " (negated)" : "") << " [" << row.set
            << "] " << row.text << "\n";
+  }
+  // Messages the rules call not_pain reach the model only through the gate words (a body part, a toilet or sex
+  // word): every one it raised, right or wrong, is listed.
+  int not_pain_gained = 0, not_pain_raised_wrongly = 0;
+  report << "  raised from not_pain (through the gate words):\n";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    if (row.rules_level != TriageLevel::not_pain || with_model[i] != TriageLevel::emergency) continue;
+    const bool right = row.level == TriageLevel::emergency;
+    (right ? not_pain_gained : not_pain_raised_wrongly) += 1;
+    char p[16];
+    std::snprintf(p, sizeof p, "%.2f", probability[i]);
+    report << "    " << (right ? "gained" : "WRONG") << " [" << row.set << "] p=" << p << " " << ToString(row.level)
+           << (row.negated ? " (negated)" : "") << ": " << row.text << "\n";
+  }
+  report << "    " << not_pain_gained << " emergencies gained, " << not_pain_raised_wrongly
+         << " non-emergencies raised\n";
+  // The margin of the wider gate: every message the rules call not_pain, gate word or not, by its out-of-fold p.
+  report << "  rules not_pain, out of fold (emergencies / non-emergencies / negated non-emergencies with p >= t):\n";
+  for (const double t : sweep) {
+    int emergencies = 0, others = 0, negated_others = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (rows[i].rules_level != TriageLevel::not_pain || probability[i] < t) continue;
+      if (rows[i].level == TriageLevel::emergency) {
+        ++emergencies;
+      } else {
+        ++others;
+        negated_others += rows[i].negated;
+      }
+    }
+    report << "    p >= " << t << ": " << emergencies << " / " << others << " / " << negated_others << "\n";
   }
   report << "  misses and wrong raises with the model:\n";
   for (std::size_t i = 0; i < rows.size(); ++i) {
