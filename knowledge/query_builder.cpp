@@ -201,6 +201,32 @@ std::string QueryBuilder::Correct(const std::string& word) const {
   return best_distance <= limit ? best : "";
 }
 
+std::string QueryBuilder::BaseForm(const std::string& word) const {
+  if (word.size() < kMinTypoLength || !IsAlphabetic(word)) return "";
+  const auto ends_with = [&](std::string_view suffix) {
+    return word.size() > suffix.size() + 2 && word.compare(word.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  const auto strip = [&](std::size_t length) { return word.substr(0, word.size() - length); };
+  std::vector<std::string> candidates;
+  if (ends_with("ily")) candidates.push_back(strip(3) + "y");
+  if (ends_with("ly")) candidates.push_back(strip(2));
+  if (ends_with("ier")) candidates.push_back(strip(3) + "y");
+  if (ends_with("iest")) candidates.push_back(strip(4) + "y");
+  for (const std::size_t length : {std::size_t{2}, std::size_t{3}}) {
+    if (!ends_with(length == 2 ? "er" : "est")) continue;
+    const std::string base = strip(length);
+    candidates.push_back(base);
+    candidates.push_back(base + "e");  // looser -> loose
+    if (base.size() >= 2 && base[base.size() - 1] == base[base.size() - 2]) {
+      candidates.push_back(base.substr(0, base.size() - 1));  // bigger -> big, but stiffer -> stiff first
+    }
+  }
+  for (const auto& candidate : candidates) {
+    if (vocabulary_.count(candidate) != 0 && !IsStopWord(candidate)) return candidate;
+  }
+  return "";
+}
+
 std::string QueryBuilder::ConceptToken(const std::vector<std::string>& group) {
   std::string token = "syn";
   for (char c : group.front()) {
@@ -304,7 +330,8 @@ std::vector<QueryTerm> QueryBuilder::Terms(std::string_view question) const {
     if (std::all_of(word.begin(), word.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
     QueryTerm term{word, {word}};
     if (vocabulary_.count(word) == 0) {
-      const std::string correction = Correct(word);
+      const std::string base = BaseForm(word);
+      const std::string correction = base.empty() ? Correct(word) : base;
       if (!correction.empty()) {
         const auto* group = synonyms_.GroupOf(correction);
         if (group == nullptr || mode_ == SynonymMode::kQueryExpansion) term.alternatives.push_back(correction);

@@ -48,6 +48,10 @@ class QueryBuilder {
 
  private:
   std::string Correct(const std::string& word) const;
+  /// The content word that an unknown adverb or comparative is built on ("mildly" -> "mild", "stiffer" -> "stiff",
+  /// "bigger" -> "big", "looser" -> "loose"), or "": porter stemming leaves these apart, and as unknown words they
+  /// would count against every topic's coverage.
+  std::string BaseForm(const std::string& word) const;
 
   /// The synonym group whose term starts at words[start] (longest term first) and the number of words it spans.
   std::pair<const std::vector<std::string>*, std::size_t> GroupAt(const std::vector<std::string>& words,

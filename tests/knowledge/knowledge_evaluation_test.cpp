@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -513,5 +514,29 @@ TEST_CASE("unknown-word weight grid on leave-questions-out and the off-topic que
       }
     }
   }
+  SUCCEED();
+}
+
+// Hidden: for every leave-questions-out miss, the question's terms that its own topic lacks and how many topics hold
+// each (0: no topic knows the word), aggregated by word: the words that unseen wording brings and the content lacks.
+TEST_CASE("leave-questions-out misses: the terms their topic lacks", "[.][loo-terms]") {
+  std::map<std::string, int> lacking;
+  for (const auto& fold : LeaveQuestionsOutFolds(ProductKnowledge().content(), kFolds)) {
+    const coach::knowledge::KnowledgeIndex index(fold.training);
+    for (const auto& question : fold.removed) {
+      const auto decision = PickAnswer(index.Search(question.text, 2), ProductKnowledge().thresholds());
+      if (decision.topic_id == question.topic) continue;
+      std::string line;
+      for (const auto& term : index.query_builder().Terms(question.text)) {
+        const auto topics = index.TopicsWith(term);
+        if (std::find(topics.begin(), topics.end(), *question.topic) != topics.end()) continue;
+        line += " " + term.typed + "(" + std::to_string(topics.size()) + ")";
+        ++lacking[term.typed + "(" + std::to_string(topics.size()) + ")"];
+      }
+      std::printf("M\t%s\t%s\t%s\t%s\n", question.topic->c_str(), decision.topic_id.value_or("null").c_str(),
+                  line.c_str(), question.text.c_str());
+    }
+  }
+  for (const auto& [word, count] : lacking) std::printf("W\t%d\t%s\n", count, word.c_str());
   SUCCEED();
 }

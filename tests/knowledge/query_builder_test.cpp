@@ -139,3 +139,19 @@ TEST_CASE("bare numbers and everyday adverbs are not terms", "[query]") {
         std::vector<std::string>{"sore", "days", "runs"});
   CHECK(Typed(builder.Terms("3x a week")) == std::vector<std::string>{"3x", "week"});
 }
+
+TEST_CASE("an unknown adverb or comparative also searches the content word it is built on", "[query]") {
+  const QueryBuilder builder(Synonyms(), {"mild", "stiff", "big", "loose", "achy", "slight"});
+  const auto terms = builder.Terms("mildly stiffer bigger looser achier slightly");
+  REQUIRE(terms.size() == 6);
+  CHECK(terms[0].alternatives == std::vector<std::string>{"mildly", "mild"});
+  CHECK(terms[1].alternatives == std::vector<std::string>{"stiffer", "stiff"});
+  CHECK(terms[2].alternatives == std::vector<std::string>{"bigger", "big"});
+  CHECK(terms[3].alternatives == std::vector<std::string>{"looser", "loose"});
+  CHECK(terms[4].alternatives == std::vector<std::string>{"achier", "achy"});
+  CHECK(terms[5].alternatives == std::vector<std::string>{"slightly", "slight"});
+  // A word with no such base in the content stays as typed, and a known word is never reduced.
+  CHECK(builder.Terms("costly")[0].alternatives == std::vector<std::string>{"costly"});
+  const QueryBuilder knows_mildly(Synonyms(), {"mildly", "mild"});
+  CHECK(knows_mildly.Terms("mildly")[0].alternatives == std::vector<std::string>{"mildly"});
+}
