@@ -19,14 +19,15 @@ namespace coach::knowledge {
 /// on questions the index never saw a close second is usually a neighbouring topic that is also right-ish, and each
 /// 0.5 of margin cost about two points of leave-out accuracy while rejecting no more off-topic questions; 0.05 only
 /// turns a coin toss between two topics into "not sure" (it cost 1 of 766 leave-out questions).
-/// A higher floor with a gentler coverage penalty (4.5 + 17, was 2 + 25) answers more unseen questions whose everyday
-/// words no topic explains, at the same off-topic rejection (leave-out +6 of 766, tuning off-topic 94 -> 93 of 94);
-/// weighing unknown or everyday words less in the coverage gained nothing beyond that ("[tuning-unknown]").
+/// A higher floor with a gentler coverage penalty (4 + 18, was 2 + 25) answers more unseen questions whose everyday
+/// words no topic explains at the same off-topic rejection (leave-out +5 of 784, all 94 tuning off-topic questions
+/// still rejected); weighing unknown or everyday words less in the coverage gained nothing beyond that
+/// ("[tuning-unknown]").
 /// The bar is min_score + coverage_penalty * (1 - coverage): a topic that explains only part of the question
 /// ("carbs for a half marathon" matches the distance topic on "half marathon" alone) must score much higher.
 struct AnswerThresholds {
-  double min_score = 4.5;          ///< -bm25 of the best topic when it explains the whole question
-  double coverage_penalty = 17.0;  ///< extra score needed per unexplained share of the question
+  double min_score = 4.0;          ///< -bm25 of the best topic when it explains the whole question
+  double coverage_penalty = 18.0;  ///< extra score needed per unexplained share of the question
   double min_margin = 0.05;        ///< best minus runner-up
 };
 
