@@ -708,6 +708,32 @@ TEST_CASE("word-boundary fixes: strip, sat night, 12 weeks, accidentally, footba
         TriageLevel::see_professional);
 }
 
+// Concepts found by round 8's probes (our own wording, every emergency row; docs/triage.md), with distractors.
+TEST_CASE("no wee for hours, unnoticed skid marks, 'with no warning', legs feebler, walking like after pints",
+          "[red_flag]") {
+  CHECK(Assess("I havent been for a wee since last night even though ive drunk loads and my back is really painful")
+            .level == TriageLevel::emergency);
+  CHECK(Assess("havent had a pee all morning as I forgot to drink anything, lower back a bit stiff").level ==
+        TriageLevel::self_care);
+  CHECK(Assess("found skid marks I didnt know about after the run, no warning at all, backs throbbing").level ==
+        TriageLevel::emergency);
+  CHECK(Assess("skid marks on my bike after the muddy ride, back ok").level == TriageLevel::not_pain);
+  // "no warning" negates nothing that follows it; "no warning signs of numbness" still denies.
+  CHECK(Assess("with no warning my legs gave way on the stairs and my back hurts").level == TriageLevel::emergency);
+  CHECK(Assess("no warning signs like numbness or bladder trouble, just a sore back after the long run").level ==
+        TriageLevel::self_care);
+  CHECK(Assess("there was no warning of any numbness or weakness in my legs, just stiff").level ==
+        TriageLevel::self_care);
+  CHECK(
+      Assess("I walk like Ive had ten pints even though Im sober, legs getting feebler by the hour, backs bad").level ==
+      TriageLevel::emergency);
+  // "pulled" is an injury word, not a car pulling out.
+  CHECK(Assess("i nearly had an accident when a car pulled out, no injuries, should I run tomorrow").level ==
+        TriageLevel::not_pain);
+  CHECK(Assess("I pulled my hamstring at parkrun").level == TriageLevel::self_care);
+  CHECK(Assess("my calf feels pulled").level == TriageLevel::self_care);
+}
+
 TEST_CASE("the embedded rules load", "[red_flag][rules]") {
   CHECK_NOTHROW(RedFlagDetector::Default());
 }
