@@ -734,6 +734,25 @@ TEST_CASE("no wee for hours, unnoticed skid marks, 'with no warning', legs feebl
   CHECK(Assess("my calf feels pulled").level == TriageLevel::self_care);
 }
 
+// Round 8's second probe batch (docs/triage.md), with distractors.
+TEST_CASE("bowels slipping out unfelt, 'merke nicht' about the bladder, old falls, frequency from drinking",
+          "[red_flag]") {
+  CHECK(Assess("bowel movements just slip out without any sensation since my back went, what is happening").level ==
+        TriageLevel::emergency);
+  CHECK(Assess("my bowels are regular, no slip ups, back sore after the hills").level == TriageLevel::self_care);
+  CHECK(Assess("ich merke nicht mehr wann meine Blase voll ist und der Rücken tut weh").level ==
+        TriageLevel::emergency);
+  CHECK(Assess("keine Probleme mit der Blase, nur Rückenschmerzen").level == TriageLevel::self_care);
+  CHECK(Assess("I fell off a low wall a few months ago, back fine now, want to start a plan").level <
+        TriageLevel::urgent);
+  CHECK(Assess("got hit by a car two weeks ago and my back still really hurts").level == TriageLevel::emergency);
+  CHECK(Assess("I wee a lot more often since I started drinking electrolytes, back a bit stiff").level ==
+        TriageLevel::self_care);
+  // "no feeling of numbness" denies numbness; a groin with no feeling is still an emergency.
+  CHECK(Assess("no feeling of numbness in my groin or bum, just a tight lower back").level == TriageLevel::self_care);
+  CHECK(Assess("there is no feeling in my groin since the long run and my back aches").level == TriageLevel::emergency);
+}
+
 TEST_CASE("the embedded rules load", "[red_flag][rules]") {
   CHECK_NOTHROW(RedFlagDetector::Default());
 }
