@@ -166,7 +166,7 @@ TEST_CASE("wording model: leave-one-set-out figures with and without the model",
   const std::vector<std::string> held_out_sets = {
       "triage_holdout",        "triage_holdout_fresh",  "triage_holdout_fresh2", "triage_holdout_fresh3",
       "triage_holdout_fresh4", "triage_holdout_fresh5", "triage_holdout_fresh6", "triage_holdout_fresh7",
-      "triage_holdout_fresh8", "triage_holdout_fresh9"};
+      "triage_holdout_fresh8", "triage_holdout_fresh9", "triage_holdout_fresh10"};
   std::vector<std::string> all_sets = held_out_sets;
   all_sets.push_back("triage_set");
   const auto rows = LoadSets(all_sets);
