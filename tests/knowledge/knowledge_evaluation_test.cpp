@@ -309,8 +309,8 @@ TEST_CASE("five-fold leave-questions-out accuracy on the content's example quest
   // The content's own questions, so printing them reveals nothing held out: the misses show what unseen wording lacks.
   for (const auto& mistake : total.mistakes) std::cout << "  " << mistake << "\n";
   REQUIRE(total.on_topic >= 17 * 8);
-  // A regression guard at the measured figure (76.9% at commit time, 2026-11-30), not the product bar.
-  CHECK(total.accuracy() >= 0.75);
+  // A regression guard below the measured figure (83.3% in round 5, 2026-11-30), not the product bar.
+  CHECK(total.accuracy() >= 0.80);
 }
 
 TEST_CASE("running-adjacent off-topic questions are rejected", "[evaluation]") {
@@ -496,7 +496,12 @@ TEST_CASE("unknown-word weight grid on leave-questions-out and the off-topic que
     }
     const coach::knowledge::KnowledgeIndex full(content, options);
     for (const auto& question : tuning) asked.push_back({question.topic, full.Search(question.text, 2), 1});
-    for (const auto& question : off_topic) asked.push_back({std::nullopt, full.Search(question.text, 2), 2});
+    for (const auto& question : off_topic) {
+      asked.push_back({std::nullopt, full.Search(question.text, 2), 2});
+      const auto decision = PickAnswer(asked.back().hits, ProductKnowledge().thresholds());
+      if (decision.topic_id)
+        std::printf("  accepted off-topic -> %s: %s\n", decision.topic_id->c_str(), question.text.c_str());
+    }
     for (double min_score : {2.0, 3.0, 3.5, 4.0, 4.5, 5.0}) {
       for (double coverage_penalty : {16.0, 17.0, 18.0, 19.0, 20.0, 22.0, 25.0}) {
         const AnswerThresholds thresholds{min_score, coverage_penalty, 0.05};
