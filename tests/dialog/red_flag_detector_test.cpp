@@ -966,3 +966,15 @@ TEST_CASE("fresh held-out set 10: figures and the measured first-run floor", "[r
   REQUIRE(figures.exact >= 60);
   REQUIRE(figures.false_flags_on_negated == 0);
 }
+
+// Written by a fifth engineer without reading the rules (d1738dc), run ONCE with the detector after round 8 (commit
+// 666f2fd): 57/60 exact (95%), emergency recall 20/20, 0/12 false flags on negated messages: every bar met on its
+// first run, as on fresh10. The REQUIREs are those first-run figures (docs/triage.md, "fresh11").
+TEST_CASE("fresh held-out set 11: figures and the measured first-run floor", "[red_flag][triage_set]") {
+  const auto set = LoadSet("tests/data/triage_holdout_fresh11.jsonl");
+  REQUIRE(set.size() >= 60);
+  const auto figures = Evaluate("triage_holdout_fresh11", set);
+  REQUIRE(figures.EmergencyRecall() == 1.0);
+  REQUIRE(figures.exact >= 57);
+  REQUIRE(figures.false_flags_on_negated == 0);
+}

@@ -399,7 +399,7 @@ TEST_CASE("no example question of the content repeats a question of an evaluatio
   for (const char* set :
        {"tests/data/faq_set.jsonl", "tests/data/faq_dev.jsonl", "tests/data/faq_holdout_v2.jsonl",
         "tests/data/faq_holdout_v3.jsonl", "tests/data/faq_holdout_v4.jsonl", "tests/data/faq_holdout_v5.jsonl",
-        "tests/data/faq_holdout_v6.jsonl", "tests/data/faq_offtopic_dev.jsonl"}) {
+        "tests/data/faq_holdout_v6.jsonl", "tests/data/faq_holdout_v7.jsonl", "tests/data/faq_offtopic_dev.jsonl"}) {
     for (const auto& question : ReadQuestions(set)) {
       evaluated.insert(coach::knowledge::QueryBuilder::Words(question.text));
     }
@@ -427,7 +427,7 @@ TEST_CASE("in-memory ranking equals FTS5's ranking on every evaluation question"
   for (const char* set :
        {"tests/data/faq_set.jsonl", "tests/data/faq_dev.jsonl", "tests/data/faq_holdout_v2.jsonl",
         "tests/data/faq_holdout_v3.jsonl", "tests/data/faq_holdout_v4.jsonl", "tests/data/faq_holdout_v5.jsonl",
-        "tests/data/faq_holdout_v6.jsonl", "tests/data/faq_offtopic_dev.jsonl"}) {
+        "tests/data/faq_holdout_v6.jsonl", "tests/data/faq_holdout_v7.jsonl", "tests/data/faq_offtopic_dev.jsonl"}) {
     for (const auto& question : ReadQuestions(set)) questions.push_back(question.text);
   }
   for (const auto& topic : content.topics) {
@@ -559,5 +559,18 @@ TEST_CASE("FAQ holdout v6: floor at its first-run figures", "[evaluation]") {
   REQUIRE(figures.on_topic == 55);
   REQUIRE(figures.off_topic == 15);
   CHECK(figures.correct >= 54);
+  CHECK(figures.rejected >= 15);
+}
+
+// Holdout v7 (55 on-topic + 15 off-topic) was written by a fifth engineer without reading content/ or the other sets
+// and first run once at 666f2fd (the knowledge code of round 5): 49/55 top-1 (89.1%, one question under the 90% bar)
+// and 15/15 rejected. The floors are those first-run figures, a regression guard. Its questions are not printed.
+TEST_CASE("FAQ holdout v7: floor at its first-run figures", "[evaluation]") {
+  const auto questions = ReadQuestions("tests/data/faq_holdout_v7.jsonl");
+  const auto figures = Evaluate(ProductKnowledge().index(), questions, ProductKnowledge().thresholds());
+  Report("faq_holdout_v7.jsonl", figures, false);
+  REQUIRE(figures.on_topic == 55);
+  REQUIRE(figures.off_topic == 15);
+  CHECK(figures.correct >= 49);
   CHECK(figures.rejected >= 15);
 }
