@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <functional>
 
 #include <re2/re2.h>
 
@@ -324,30 +323,18 @@ std::optional<bool> ReadYesNo(std::string_view text) {
 }  // namespace
 
 const std::vector<Question>& Questions() {
-  static const std::vector<Question> catalogue = BuildCatalogue();
-  return catalogue;
-}
-
-namespace {
-
-/// Each question's keywords (not the option value at the front of a group), normalized once instead of on every
-/// message; indexed like Questions().
-const std::vector<std::vector<std::vector<std::string>>>& NormalizedKeywords() {
-  static const auto normalized = [] {
-    std::vector<std::vector<std::vector<std::string>>> all;
-    for (const auto& question : Questions()) {
-      auto& groups = all.emplace_back();
-      for (const auto& group : question.keywords) {
-        auto& out = groups.emplace_back();
-        for (std::size_t i = 1; i < group.size(); ++i) out.push_back(Normalized(group[i]));
+  static const std::vector<Question> catalogue = [] {
+    auto questions = BuildCatalogue();
+    // Keywords are matched against normalized text on every message: normalize them once, here.
+    for (auto& question : questions) {
+      for (auto& group : question.keywords) {
+        for (std::size_t i = 1; i < group.size(); ++i) group[i] = Normalized(group[i]);
       }
     }
-    return all;
+    return questions;
   }();
-  return normalized;
+  return catalogue;
 }
-
-}  // namespace
 
 const Question* FindQuestion(std::string_view id) {
   for (const auto& question : Questions()) {
@@ -380,18 +367,9 @@ std::optional<std::string> ReadAnswer(const Question& question, std::string_view
   }
   // Typed keywords for an option ("marathon" picks the distance runner).
   const auto keyword_option = [&]() -> std::optional<std::string> {
-    // std::less orders any two pointers; a question built elsewhere (tests) normalizes its keywords here.
-    const Question* first = Questions().data();
-    const Question* last = first + Questions().size();
-    const std::less<const Question*> before;
-    const bool from_catalogue = !before(&question, first) && before(&question, last);
-    const auto index = from_catalogue ? static_cast<std::size_t>(&question - first) : 0;
-    for (std::size_t group = 0; group < question.keywords.size(); ++group) {
-      const auto& words_of_group = question.keywords[group];
-      for (std::size_t i = 1; i < words_of_group.size(); ++i) {
-        const bool found = from_catalogue ? ContainsPhrase(normalized, NormalizedKeywords()[index][group][i - 1])
-                                          : ContainsPhrase(normalized, Normalized(words_of_group[i]));
-        if (found) return words_of_group.front();
+    for (const auto& group : question.keywords) {
+      for (std::size_t i = 1; i < group.size(); ++i) {
+        if (ContainsPhrase(normalized, group[i])) return group.front();
       }
     }
     return std::nullopt;

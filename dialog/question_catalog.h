@@ -33,7 +33,8 @@ struct Question {
   std::vector<QuickReply> options;
   AnswerType type = AnswerType::choice;
   std::vector<ScreeningOutcome> red_flags;  ///< screening questions only
-  /// Words that pick an option when the runner types instead of tapping: {value, keywords...}.
+  /// Words that pick an option when the runner types instead of tapping: {value, keywords...}; Questions() holds
+  /// the keywords normalized (lower case, punctuation gone), as ReadAnswer matches them.
   std::vector<std::vector<std::string>> keywords;
 };
 
