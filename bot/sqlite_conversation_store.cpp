@@ -285,15 +285,17 @@ class SqliteConversationStore::BackgroundCheckpointer {
       if (stopping_) return;
       requested_ = false;
       lock.unlock();
+      bool checkpointed = false;
       try {
         if (!database) database = std::make_unique<SqliteDatabase>(path_);
         // BUSY (another checkpoint running, e.g. the shutdown one) just means: next time.
-        sqlite3_wal_checkpoint_v2(database->Handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        checkpointed = sqlite3_wal_checkpoint_v2(database->Handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                                 nullptr) == SQLITE_OK;
       } catch (const std::exception&) {
         // The database could not be opened: the next commit asks again, and the WAL keeps every commit meanwhile.
       }
       lock.lock();
-      ++completed_;
+      if (checkpointed) ++completed_;
       changed_.notify_all();
     }
   }

@@ -98,7 +98,7 @@ class SqliteConversationStore final : public ConversationStore {
   Durability durability() const { return options_.durability; }
   /// Outer units of work queued for the next group commit (tests use it to form a group deterministically).
   std::size_t QueuedUnitsOfWork();
-  /// Background checkpoints that ran so far; waits up to `timeout` for at least `at_least` of them (tests).
+  /// Background checkpoints that succeeded so far; waits up to `timeout` for at least `at_least` of them (tests).
   std::size_t WaitForBackgroundCheckpoints(std::size_t at_least, std::chrono::milliseconds timeout);
   /// Read connections opened so far (tests: reads outside a transaction do not use the writer).
   std::size_t ReadConnectionsOpened();
