@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dialog/red_flag_detector.h"
+#include "labelled_messages.h"
 
 using coach::dialog::EmergencyWordingModel;
 using coach::dialog::MarkedClauses;
@@ -39,17 +40,10 @@ struct Labelled {
 std::vector<Labelled> LoadSets(const std::vector<std::string>& names) {
   std::vector<Labelled> rows;
   for (const std::string& name : names) {
-    std::ifstream file(std::string(COACH_SOURCE_DIR) + "/tests/data/" + name + ".jsonl");
-    REQUIRE(file.good());
-    std::string line;
-    while (std::getline(file, line)) {
-      if (line.empty()) continue;
-      const auto row = nlohmann::json::parse(line);
-      const auto level = coach::dialog::ParseTriageLevel(row.at("level").get<std::string>());
-      REQUIRE(level.has_value());
-      const std::string text = row.at("text").get<std::string>();
-      const auto decision = RulesOnly().Assess(text);
-      rows.push_back({text, *level, row.at("negated").get<bool>(), name, RulesOnly().MarkClauses(text), decision.level,
+    for (auto& message : coach::testing::LoadLabelledMessages("tests/data/" + name + ".jsonl")) {
+      const auto decision = RulesOnly().Assess(message.text);
+      auto clauses = RulesOnly().MarkClauses(message.text);
+      rows.push_back({std::move(message.text), message.level, message.negated, name, std::move(clauses), decision.level,
                       !decision.flags.empty()});
     }
   }

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "dialog/text_input.h"
+#include "labelled_messages.h"
 
 using coach::dialog::RedFlagDetector;
 using coach::dialog::TriageDecision;
@@ -61,25 +62,10 @@ std::string RulesErrorFor(const nlohmann::json& rules) {
   return "(accepted)";
 }
 
-struct LabelledMessage {
-  std::string text;
-  TriageLevel level;
-  bool negated;
-};
+using coach::testing::LabelledMessage;
 
 std::vector<LabelledMessage> LoadSet(const std::string& relative_path) {
-  std::ifstream file(std::string(COACH_SOURCE_DIR) + "/" + relative_path);
-  REQUIRE(file.good());
-  std::vector<LabelledMessage> set;
-  std::string line;
-  while (std::getline(file, line)) {
-    if (line.empty()) continue;
-    const auto row = nlohmann::json::parse(line);
-    const auto level = coach::dialog::ParseTriageLevel(row.at("level").get<std::string>());
-    REQUIRE(level.has_value());
-    set.push_back({row.at("text").get<std::string>(), *level, row.at("negated").get<bool>()});
-  }
-  return set;
+  return coach::testing::LoadLabelledMessages(relative_path);
 }
 
 struct SetFigures {
