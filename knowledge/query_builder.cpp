@@ -62,7 +62,14 @@ constexpr std::array kStopWords = {
     "happen", "happens", "happening", "worth", "lot", "lots", "stuff", "whole",
     // Buying is the framing, not the subject: "is a foam roller worth buying" asks about the roller, yet "bought"
     // occurs in the shoes topic only.
-    "buy", "buying", "bought", "purchase", "purchasing"};
+    "buy", "buying", "bought", "purchase", "purchasing",
+    // Judging a claim or a choice ("10 percent rule, real or myth?", "a break, or is that overkill?", "is a corset
+    // wise?") is the framing too: the subject is the rule, the break or the corset.
+    "overkill", "myth", "myths", "real", "true", "truth", "legit", "silly", "stupid", "crazy", "wise", "sensible",
+    "smart", "fine", "allowed",
+    // Pronouns, connectors and generic verbs that no topic is about ("running itself", "pain plus tingling", "from
+    // mile 3 onwards", "put extra strain on").
+    "itself", "himself", "herself", "themselves", "plus", "onwards", "onward", "put", "puts"};
 
 bool IsAsciiAlphanumeric(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');

@@ -10,11 +10,14 @@ namespace {
 // Body parts the content does not treat. Not "leg" or "thigh": pain spreading down a leg is a back symptom
 // (sciatica). Not "foot" or "heel": they come up in questions about shoes and running form.
 constexpr std::string_view kOtherBodyParts[] = {
-    "knee",     "knees",     "kneecap",  "kneecaps", "patella", "ankle", "ankles",  "shin",      "shins",
-    "calf",     "calves",    "achilles", "quad",     "quads",   "groin", "neck",    "shoulder",  "shoulders",
-    "wrist",    "wrists",    "elbow",    "elbows",   "toe",     "toes",  "plantar", "fasciitis", "itb",
-    "itbs",     "chest",     "arm",      "arms",     "hand",    "hands", "finger",  "fingers",   "head",
-    "headache", "headaches", "migraine", "jaw",      "tendon"};
+    "knee",    "knees",     "kneecap", "kneecaps", "patella",  "ankle",     "ankles",   "shin",   "shins", "calf",
+    "calves",  "achilles",  "quad",    "quads",    "groin",    "neck",      "wrist",    "wrists", "toe",   "toes",
+    "plantar", "fasciitis", "itb",     "itbs",     "headache", "headaches", "migraine", "jaw",    "tendon"};
+
+// The upper body as running form describes it ("my shoulders hunch", "arms swing across my body", "keep your head
+// up"): another injury only when the question says it hurts.
+constexpr std::string_view kFormBodyParts[] = {"shoulder", "shoulders", "arm",   "arms", "hand",   "hands",
+                                               "elbow",    "elbows",    "chest", "head", "finger", "fingers"};
 
 // Hamstrings belong to the back's stretches ("tight hamstrings tug on the pelvis"); a strained hamstring is a
 // leg injury.
@@ -25,18 +28,54 @@ constexpr std::string_view kMuscleInjuries[] = {"strain", "strained", "pull",   
 // Feet come up in the shoes and form topics ("flat feet", "heel striking"); a foot that hurts is a foot injury.
 constexpr std::string_view kFeet[] = {"foot", "feet", "arch", "arches", "heel", "heels", "sole", "soles"};
 constexpr std::string_view kNumbnessWords[] = {"numb", "numbness", "tingling", "tingle", "tingly", "tingles"};
-constexpr std::string_view kPainWords[] = {"hurt", "hurts", "hurting", "pain",   "painful",
-                                           "sore", "ache",  "aches",   "aching", "achy"};
+constexpr std::string_view kPainWords[] = {"hurt",  "hurts",  "hurting", "pain",   "painful", "sore",   "ache",
+                                           "aches", "aching", "achy",    "injury", "injured", "strain", "strained"};
 
 // Words that put a question inside the content's scope however many other body parts it names.
-constexpr std::string_view kBackWords[] = {
-    "back",     "backs",    "backache",  "backaches", "lower",      "spine",   "spinal",
-    "lumbar",   "vertebra", "vertebrae", "disc",      "discs",      "disk",    "disks",
-    "hip",      "hips",     "glute",     "glutes",    "gluteal",    "butt",    "bum",
-    "buttock",  "buttocks", "core",      "abs",       "sciatica",   "sciatic", "pelvis",
-    "pelvic",   "tailbone", "coccyx",    "sacrum",    "sacroiliac", "si",      "piriformis",
-    "psoas",    "posture",  "l4",        "l5",        "s1",         "lumbago", "spondylolisthesis",
-    "stenosis", "sij",      "qls"};
+constexpr std::string_view kBackWords[] = {"back",
+                                           "backs",
+                                           "backache",
+                                           "backaches",
+                                           "lower",
+                                           "spine",
+                                           "spinal",
+                                           "lumbar",
+                                           "vertebra",
+                                           "vertebrae",
+                                           "disc",
+                                           "discs",
+                                           "disk",
+                                           "disks",
+                                           "hip",
+                                           "hips",
+                                           "glute",
+                                           "glutes",
+                                           "gluteal",
+                                           "butt",
+                                           "bum",
+                                           "buttock",
+                                           "buttocks",
+                                           "core",
+                                           "abs",
+                                           "sciatica",
+                                           "sciatic",
+                                           "pelvis",
+                                           "pelvic",
+                                           "tailbone",
+                                           "coccyx",
+                                           "sacrum",
+                                           "sacroiliac",
+                                           "si",
+                                           "piriformis",
+                                           "psoas",
+                                           "l4",
+                                           "l5",
+                                           "s1",
+                                           "lumbago",
+                                           "spondylolisthesis",
+                                           "stenosis",
+                                           "sij",
+                                           "qls"};
 
 // Subjects of runners' questions that no topic covers. None of these words occurs in the content (a test checks;
 // food and hydration as part of recovery is covered, so only eating and drinking for performance is listed),
@@ -58,6 +97,8 @@ constexpr std::string_view kOtherSubjects[] = {
     "headphones", "earbuds", "socks", "glasses", "jacket", "blister", "blisters", "chafing", "toenail", "toenails",
     // other health subjects
     "anxiety", "depression", "period", "periods", "stitch",
+    // mobility aids: walking with help is not running ("a mobility scooter for my father")
+    "scooter", "scooters", "wheelchair", "wheelchairs", "zimmer", "stairlift", "rollator",
     // running-adjacent subjects: heat and cold, dogs and buggies, track and speed sessions, watches and apps,
     // fuelling and drinking, music, motivation
     "heatwave", "temperature", "freezing", "sunburn", "sweat", "sweating", "altitude", "puppy", "stroller", "pram",
@@ -73,7 +114,9 @@ constexpr std::string_view kOtherSubjectPhrases[] = {
     // heat and cold, dogs, track sessions, watches
     "too hot", "too cold", "hot weather", "cold weather", "hot day", "hot days", "in the heat", "my dog", "a dog",
     "the dog", "our dog", "interval training", "interval session", "interval sessions", "track session",
-    "track sessions", "track workout", "track workouts", "heart rate", "running watch", "apple watch"};
+    "track sessions", "track workout", "track workouts", "heart rate", "running watch", "apple watch",
+    // mobility aids
+    "walking stick", "walking frame", "walking aid"};
 
 template <std::size_t N>
 bool Contains(const std::string_view (&list)[N], const std::string& word) {
@@ -106,7 +149,8 @@ bool ScopeCheck::AboutOtherBodyPartOnly(const std::vector<std::string>& words) {
   const bool other = any([](const std::string& w) { return IsOtherBodyPart(w); }) ||
                      (any([](const std::string& w) { return Contains(kHamstrings, w); }) &&
                       any([](const std::string& w) { return Contains(kMuscleInjuries, w); })) ||
-                     (any([](const std::string& w) { return Contains(kFeet, w); }) &&
+                     ((any([](const std::string& w) { return Contains(kFeet, w); }) ||
+                       any([](const std::string& w) { return Contains(kFormBodyParts, w); })) &&
                       any([](const std::string& w) { return Contains(kPainWords, w); }));
   // Numbness or tingling in the groin or saddle area is the cauda equina warning sign, a back emergency.
   const bool saddle_numbness =

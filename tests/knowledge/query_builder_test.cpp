@@ -102,6 +102,13 @@ TEST_CASE("chat filler and request framing are not search terms", "[query]") {
   CHECK(Typed(builder.Terms("anyway mate, any tips or ideas for a warmup lol")) == std::vector<std::string>{"warmup"});
 }
 
+TEST_CASE("judging a claim or a choice is framing, not a search term", "[query]") {
+  const QueryBuilder builder(Synonyms(), {"rule", "break", "corset"}, SynonymMode::kQueryExpansion);
+  CHECK(Typed(builder.Terms("the rule - real or myth?")) == std::vector<std::string>{"rule"});
+  CHECK(Typed(builder.Terms("a break, or is that overkill")) == std::vector<std::string>{"break"});
+  CHECK(Typed(builder.Terms("is a corset wise, is it even allowed")) == std::vector<std::string>{"corset"});
+}
+
 TEST_CASE("the match expression quotes every alternative and ORs the groups", "[query]") {
   const QueryBuilder builder(Synonyms(), {}, SynonymMode::kQueryExpansion);
   CHECK(QueryBuilder::MatchExpression(builder.Terms("worn trainers")) ==

@@ -61,6 +61,18 @@ TEST_CASE("a foot that hurts is another injury; feet in a shoes or form question
   CHECK_FALSE(OutOfScope("my foot lands way ahead of me and my lower back hurts"));
 }
 
+TEST_CASE("shoulders, arms and head are running form unless they hurt", "[scope]") {
+  CHECK_FALSE(OutOfScope("my shoulders creep up towards my ears on long runs"));
+  CHECK_FALSE(OutOfScope("should my arms cross in front of me"));
+  CHECK(OutOfScope("my shoulder aches after every run"));
+  CHECK(OutOfScope("sore arms after a marathon"));
+}
+
+TEST_CASE("posture does not make a neck question a back one", "[scope]") {
+  CHECK(OutOfScope("could slumped posture give me neck pain"));
+  CHECK_FALSE(OutOfScope("could slumped posture give me lower back pain"));
+}
+
 namespace {
 
 bool OtherSubject(const std::string& question) {
@@ -87,6 +99,12 @@ TEST_CASE("food, race speed, weather and account questions without a back word a
   CHECK_FALSE(OtherSubject("my back aches after tempo runs"));
   CHECK_FALSE(OtherSubject("how long should my long run be"));
   CHECK_FALSE(OtherSubject(""));
+}
+
+TEST_CASE("mobility aids are not running", "[scope]") {
+  CHECK(OtherSubject("which wheelchair is lightest for my gran"));
+  CHECK(OtherSubject("best walking stick for an older man"));
+  CHECK_FALSE(OtherSubject("best mobility drills for an older runner"));
 }
 
 TEST_CASE("no other-subject word occurs anywhere in the product content", "[scope]") {
