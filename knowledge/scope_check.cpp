@@ -116,7 +116,9 @@ constexpr std::string_view kOtherSubjectPhrases[] = {
     "the dog", "our dog", "interval training", "interval session", "interval sessions", "track session",
     "track sessions", "track workout", "track workouts", "heart rate", "running watch", "apple watch",
     // mobility aids
-    "walking stick", "walking frame", "walking aid"};
+    "walking stick", "walking frame", "walking aid",
+    // errands for the bot: it gives coaching, it does not shop or book ("can you order me new shoes")
+    "order me", "buy me", "book me"};
 
 template <std::size_t N>
 bool Contains(const std::string_view (&list)[N], const std::string& word) {

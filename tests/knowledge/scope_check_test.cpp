@@ -107,6 +107,11 @@ TEST_CASE("mobility aids are not running", "[scope]") {
   CHECK_FALSE(OtherSubject("best mobility drills for an older runner"));
 }
 
+TEST_CASE("errands for the bot are another subject; shopping advice is not", "[scope]") {
+  CHECK(OtherSubject("could you order me a pair of trainers"));
+  CHECK_FALSE(OtherSubject("I buy my trainers online, do I need a fitting"));
+}
+
 TEST_CASE("no other-subject word occurs anywhere in the product content", "[scope]") {
   // A word the content uses is a subject we do answer: vetoing it would reject questions we can answer.
   const auto content = coach::knowledge::LoadContent(std::string(COACH_SOURCE_DIR) + "/content");
