@@ -69,7 +69,11 @@ constexpr std::array kStopWords = {
     "smart", "fine", "allowed",
     // Pronouns, connectors and generic verbs that no topic is about ("running itself", "pain plus tingling", "from
     // mile 3 onwards", "put extra strain on").
-    "itself", "himself", "herself", "themselves", "plus", "onwards", "onward", "put", "puts"};
+    "itself", "himself", "herself", "themselves", "plus", "onwards", "onward", "put", "puts", "instead", "rather",
+    "either", "neither", "both", "though", "although", "however", "unless", "besides",
+    // Whether something helps is the framing ("can stretching fix my back pain", "is there a cure"): "help" is in
+    // nearly every topic and weighs nothing, its synonyms should not weigh more.
+    "fix", "fixes", "fixed", "cure", "cures", "solve", "solves"};
 
 bool IsAsciiAlphanumeric(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');

@@ -107,6 +107,8 @@ TEST_CASE("judging a claim or a choice is framing, not a search term", "[query]"
   CHECK(Typed(builder.Terms("the rule - real or myth?")) == std::vector<std::string>{"rule"});
   CHECK(Typed(builder.Terms("a break, or is that overkill")) == std::vector<std::string>{"break"});
   CHECK(Typed(builder.Terms("is a corset wise, is it even allowed")) == std::vector<std::string>{"corset"});
+  CHECK(Typed(builder.Terms("can a corset fix it, or is a break better instead")) ==
+        std::vector<std::string>{"corset", "break", "better"});
 }
 
 TEST_CASE("the match expression quotes every alternative and ORs the groups", "[query]") {
