@@ -128,6 +128,19 @@ std::string SpellOutPainScores(std::string_view text) {
   return spelled;
 }
 
+// The clauses of `text`: a phrase never spans a comma, colon or sentence end, so that "**After your run:** walk"
+// is no "run walk" and "if it hurts, run less" holds no "hurts run".
+std::vector<std::string_view> Clauses(std::string_view text) {
+  std::vector<std::string_view> clauses;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    if (i < text.size() && std::string_view(",;:.!?()\n").find(text[i]) == std::string_view::npos) continue;
+    if (i > start) clauses.push_back(text.substr(start, i - start));
+    start = i + 1;
+  }
+  return clauses;
+}
+
 }  // namespace
 
 std::vector<std::string> QueryBuilder::Words(std::string_view text) {
@@ -275,26 +288,29 @@ std::vector<std::string> QueryBuilder::GroupAlternatives(const std::vector<std::
 }
 
 std::string QueryBuilder::IndexedText(std::string_view text) const {
-  const std::vector<std::string> words = Words(SpellOutPainScores(text));
+  const std::string spelled = SpellOutPainScores(text);
   std::string indexed;
   auto append = [&](const std::string& word) { indexed += (indexed.empty() ? "" : " ") + word; };
-  std::size_t i = 0;
-  while (i < words.size()) {
-    const auto [group, length] =
-        mode_ == SynonymMode::kConceptTokens ? GroupAt(words, i) : std::make_pair(nullptr, std::size_t{0});
-    if (group == nullptr) {
-      append(words[i++]);
-      continue;
+  for (const std::string_view clause : Clauses(spelled)) {
+    const std::vector<std::string> words = Words(clause);
+    std::size_t i = 0;
+    while (i < words.size()) {
+      const auto [group, length] =
+          mode_ == SynonymMode::kConceptTokens ? GroupAt(words, i) : std::make_pair(nullptr, std::size_t{0});
+      if (group == nullptr) {
+        append(words[i++]);
+        continue;
+      }
+      for (std::size_t k = 0; k < length; ++k) append(words[i + k]);
+      append(ConceptToken(*group));
+      i += length;
     }
-    for (std::size_t k = 0; k < length; ++k) append(words[i + k]);
-    append(ConceptToken(*group));
-    i += length;
   }
   return indexed;
 }
 
 std::vector<QueryTerm> QueryBuilder::Terms(std::string_view question) const {
-  const std::vector<std::string> words = Words(SpellOutPainScores(question));
+  const std::string spelled = SpellOutPainScores(question);
   std::vector<QueryTerm> terms;
   // A concept named twice ("trainers or sneakers") counts once, or BM25 would score it twice.
   auto add = [&](QueryTerm term) {
@@ -316,40 +332,43 @@ std::vector<QueryTerm> QueryBuilder::Terms(std::string_view question) const {
     }
   };
 
-  std::size_t i = 0;
-  while (i < words.size()) {
-    if (const auto [group, length] = GroupAt(words, i); group != nullptr) {
-      std::string phrase = words[i];
-      for (std::size_t k = 1; k < length; ++k) phrase += " " + words[i + k];
-      QueryTerm term{phrase, {}};
-      if (mode_ == SynonymMode::kQueryExpansion) term.alternatives.push_back(phrase);
-      append_new(term, GroupAlternatives(*group));
-      add(std::move(term));
-      i += length;
-      continue;
-    }
-    const std::string& word = words[i++];
-    if (const auto* older = AgeGroup(words, i - 1); older != nullptr) {
-      QueryTerm term{word, {}};
-      append_new(term, GroupAlternatives(*older));
-      add(std::move(term));
-      continue;
-    }
-    if (word.size() < 2 || IsStopWord(word)) continue;
-    // A bare number ("10 days", "3 times", "2 years") is a detail of the question, not its subject; numbers that
-    // name something ("week 2", "couch to 5k", "10% rule") are synonym terms, matched above.
-    if (std::all_of(word.begin(), word.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
-    QueryTerm term{word, {word}};
-    if (vocabulary_.count(word) == 0) {
-      const std::string base = BaseForm(word);
-      const std::string correction = base.empty() ? Correct(word) : base;
-      if (!correction.empty()) {
-        const auto* group = synonyms_.GroupOf(correction);
-        if (group == nullptr || mode_ == SynonymMode::kQueryExpansion) term.alternatives.push_back(correction);
-        if (group != nullptr) append_new(term, GroupAlternatives(*group));
+  for (const std::string_view clause : Clauses(spelled)) {
+    const std::vector<std::string> words = Words(clause);
+    std::size_t i = 0;
+    while (i < words.size()) {
+      if (const auto [group, length] = GroupAt(words, i); group != nullptr) {
+        std::string phrase = words[i];
+        for (std::size_t k = 1; k < length; ++k) phrase += " " + words[i + k];
+        QueryTerm term{phrase, {}};
+        if (mode_ == SynonymMode::kQueryExpansion) term.alternatives.push_back(phrase);
+        append_new(term, GroupAlternatives(*group));
+        add(std::move(term));
+        i += length;
+        continue;
       }
+      const std::string& word = words[i++];
+      if (const auto* older = AgeGroup(words, i - 1); older != nullptr) {
+        QueryTerm term{word, {}};
+        append_new(term, GroupAlternatives(*older));
+        add(std::move(term));
+        continue;
+      }
+      if (word.size() < 2 || IsStopWord(word)) continue;
+      // A bare number ("10 days", "3 times", "2 years") is a detail of the question, not its subject; numbers that
+      // name something ("week 2", "couch to 5k", "10% rule") are synonym terms, matched above.
+      if (std::all_of(word.begin(), word.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+      QueryTerm term{word, {word}};
+      if (vocabulary_.count(word) == 0) {
+        const std::string base = BaseForm(word);
+        const std::string correction = base.empty() ? Correct(word) : base;
+        if (!correction.empty()) {
+          const auto* group = synonyms_.GroupOf(correction);
+          if (group == nullptr || mode_ == SynonymMode::kQueryExpansion) term.alternatives.push_back(correction);
+          if (group != nullptr) append_new(term, GroupAlternatives(*group));
+        }
+      }
+      add(std::move(term));
     }
-    add(std::move(term));
   }
   return terms;
 }

@@ -45,6 +45,14 @@ TEST_CASE("multi-word synonyms are matched before single words", "[query]") {
   CHECK(terms[1].alternatives == std::vector<std::string>{"physical therapist", "physiotherapist", "physio"});
 }
 
+TEST_CASE("a multi-word synonym never spans a comma, colon or sentence end", "[query]") {
+  const QueryBuilder builder(Synonyms(), {}, SynonymMode::kConceptTokens);
+  CHECK(Typed(builder.Terms("physical therapist")) == std::vector<std::string>{"physical therapist"});
+  CHECK(Typed(builder.Terms("physical: therapist")) == std::vector<std::string>{"physical", "therapist"});
+  CHECK(builder.IndexedText("a physical therapist") == "a physical therapist synphysiotherapist");
+  CHECK(builder.IndexedText("**Physical.** Therapist") == "physical therapist");
+}
+
 TEST_CASE("the same concept twice counts once", "[query]") {
   const QueryBuilder builder(Synonyms(), {}, SynonymMode::kQueryExpansion);
   CHECK(builder.Terms("trainers or sneakers, shoes").size() == 1);
