@@ -309,8 +309,9 @@ TEST_CASE("five-fold leave-questions-out accuracy on the content's example quest
   // The content's own questions, so printing them reveals nothing held out: the misses show what unseen wording lacks.
   for (const auto& mistake : total.mistakes) std::cout << "  " << mistake << "\n";
   REQUIRE(total.on_topic >= 17 * 8);
-  // A regression guard below the measured figure (83.3% in round 5, 2026-11-30), not the product bar.
-  CHECK(total.accuracy() >= 0.80);
+  // A regression guard below the measured figure (83.3% in round 5, 86.7% in round 6, 2026-11-30), not the product
+  // bar.
+  CHECK(total.accuracy() >= 0.84);
 }
 
 TEST_CASE("running-adjacent off-topic questions are rejected", "[evaluation]") {
