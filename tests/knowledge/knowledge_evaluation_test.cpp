@@ -400,7 +400,8 @@ TEST_CASE("no example question of the content repeats a question of an evaluatio
   for (const char* set :
        {"tests/data/faq_set.jsonl", "tests/data/faq_dev.jsonl", "tests/data/faq_holdout_v2.jsonl",
         "tests/data/faq_holdout_v3.jsonl", "tests/data/faq_holdout_v4.jsonl", "tests/data/faq_holdout_v5.jsonl",
-        "tests/data/faq_holdout_v6.jsonl", "tests/data/faq_holdout_v7.jsonl", "tests/data/faq_offtopic_dev.jsonl"}) {
+        "tests/data/faq_holdout_v6.jsonl", "tests/data/faq_holdout_v7.jsonl", "tests/data/faq_holdout_v8.jsonl",
+        "tests/data/faq_holdout_v9.jsonl", "tests/data/faq_offtopic_dev.jsonl"}) {
     for (const auto& question : ReadQuestions(set)) {
       evaluated.insert(coach::knowledge::QueryBuilder::Words(question.text));
     }
@@ -428,7 +429,8 @@ TEST_CASE("in-memory ranking equals FTS5's ranking on every evaluation question"
   for (const char* set :
        {"tests/data/faq_set.jsonl", "tests/data/faq_dev.jsonl", "tests/data/faq_holdout_v2.jsonl",
         "tests/data/faq_holdout_v3.jsonl", "tests/data/faq_holdout_v4.jsonl", "tests/data/faq_holdout_v5.jsonl",
-        "tests/data/faq_holdout_v6.jsonl", "tests/data/faq_holdout_v7.jsonl", "tests/data/faq_offtopic_dev.jsonl"}) {
+        "tests/data/faq_holdout_v6.jsonl", "tests/data/faq_holdout_v7.jsonl", "tests/data/faq_holdout_v8.jsonl",
+        "tests/data/faq_holdout_v9.jsonl", "tests/data/faq_offtopic_dev.jsonl"}) {
     for (const auto& question : ReadQuestions(set)) questions.push_back(question.text);
   }
   for (const auto& topic : content.topics) {
@@ -599,4 +601,29 @@ TEST_CASE("mistakes of one evaluation set, term by term", "[.][study]") {
     }
   }
   SUCCEED();
+}
+
+// Holdouts v8 and v9 (55 on-topic + 15 off-topic each, new voices) were written by another engineer without reading
+// content/ and first run once each, after round 6's changes were committed (1a7d3de): v8 48/55 top-1 (87.3%) and
+// 14/15 rejected, v9 47/55 (85.5%) and 14/15; the code and content of 6415e27 (the start of round 6) scored the same
+// counts on both. The 90% top-1 bar is not met on these first runs. The floors are the first-run figures, a
+// regression guard. Their questions are not printed.
+TEST_CASE("FAQ holdout v8: floor at its first-run figures", "[evaluation]") {
+  const auto questions = ReadQuestions("tests/data/faq_holdout_v8.jsonl");
+  const auto figures = Evaluate(ProductKnowledge().index(), questions, ProductKnowledge().thresholds());
+  Report("faq_holdout_v8.jsonl", figures, false);
+  REQUIRE(figures.on_topic == 55);
+  REQUIRE(figures.off_topic == 15);
+  CHECK(figures.correct >= 48);
+  CHECK(figures.rejected >= 14);
+}
+
+TEST_CASE("FAQ holdout v9: floor at its first-run figures", "[evaluation]") {
+  const auto questions = ReadQuestions("tests/data/faq_holdout_v9.jsonl");
+  const auto figures = Evaluate(ProductKnowledge().index(), questions, ProductKnowledge().thresholds());
+  Report("faq_holdout_v9.jsonl", figures, false);
+  REQUIRE(figures.on_topic == 55);
+  REQUIRE(figures.off_topic == 15);
+  CHECK(figures.correct >= 47);
+  CHECK(figures.rejected >= 14);
 }
