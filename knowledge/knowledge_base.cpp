@@ -1,5 +1,9 @@
 #include "knowledge/knowledge_base.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 namespace coach::knowledge {
 namespace {
 
@@ -60,6 +64,7 @@ AnswerDecision PickAnswer(const std::vector<SearchHit>& hits, const AnswerThresh
   AnswerDecision decision;
   if (hits.empty()) return decision;
   decision.best_topic_id = hits[0].topic_id;
+  decision.bm25_topic_id = hits[0].topic_id;
   decision.score = hits[0].score;
   decision.runner_up_score = hits.size() > 1 ? hits[1].score : 0;
   decision.coverage = hits[0].coverage;
@@ -70,15 +75,45 @@ AnswerDecision PickAnswer(const std::vector<SearchHit>& hits, const AnswerThresh
   return decision;
 }
 
+AnswerDecision PickAnswer(const std::vector<SearchHit>& hits, const std::vector<std::string>& topic_ids,
+                          const std::vector<double>& probabilities, const AnswerThresholds& thresholds) {
+  AnswerDecision decision = PickAnswer(hits, thresholds);
+  if (hits.empty() || hits[0].score <= 0 || thresholds.classifier_weight <= 0) return decision;
+  // A floor, so that a topic the classifier rules out entirely still ranks by its BM25 score.
+  constexpr double kMinProbability = 1e-12;
+  double best_mix = -std::numeric_limits<double>::infinity();
+  for (std::size_t k = 0; k < topic_ids.size() && k < probabilities.size(); ++k) {
+    double score = 0;
+    for (const auto& hit : hits) {
+      if (hit.topic_id == topic_ids[k]) score = hit.score;
+    }
+    const double mix = score + thresholds.classifier_weight * std::log(std::max(probabilities[k], kMinProbability));
+    if (mix > best_mix) {
+      best_mix = mix;
+      decision.best_topic_id = topic_ids[k];
+      decision.classifier_probability = probabilities[k];
+    }
+  }
+  if (decision.topic_id) decision.topic_id = decision.best_topic_id;
+  return decision;
+}
+
 KnowledgeBase::KnowledgeBase(Content content, AnswerThresholds thresholds)
-    : content_(std::move(content)), thresholds_(thresholds), index_(std::make_unique<KnowledgeIndex>(content_)) {}
+    : content_(std::move(content)),
+      thresholds_(thresholds),
+      index_(std::make_unique<KnowledgeIndex>(content_)),
+      classifier_(std::make_unique<TopicClassifier>(content_, index_->query_builder(), content_.text_speak)) {}
 
 std::unique_ptr<KnowledgeBase> KnowledgeBase::FromDirectory(const std::filesystem::path& content_dir) {
   return std::make_unique<KnowledgeBase>(LoadContent(content_dir));
 }
 
 AnswerDecision KnowledgeBase::Decide(std::string_view question) const {
-  return PickAnswer(index_->Search(question, 2), thresholds_);
+  const auto hits = index_->Search(question, static_cast<int>(index_->topic_count()));
+  const AnswerDecision bm25 = PickAnswer(hits, thresholds_);
+  // Only a question BM25 answers needs the classifier: it never turns a "not sure" into an answer.
+  if (!bm25.topic_id || thresholds_.classifier_weight <= 0) return bm25;
+  return PickAnswer(hits, classifier_->topic_ids(), classifier_->Probabilities(question), thresholds_);
 }
 
 std::optional<dialog::KnowledgeAnswer> KnowledgeBase::Answer(std::string_view question) const {
