@@ -290,9 +290,18 @@ std::vector<SearchHit> KnowledgeIndex::Search(std::string_view typed_question, i
 std::string_view KnowledgeIndex::LastSentence(std::string_view text) {
   std::size_t end = text.find_last_not_of(" \t\r\n.?!");
   if (end == std::string_view::npos) return text;
-  const std::size_t start = text.substr(0, end).find_last_of(".?!\n");
-  if (start == std::string_view::npos) return text;
-  std::string_view sentence = text.substr(start + 1, end - start);
+  // The asking sentence is the last one that ends in a question mark, when a statement follows it ("recovery time for a
+  // pulled muscle? half marathon in 5 weeks"): the statement is context, not the question.
+  const std::size_t question_mark = text.find_last_of('?');
+  const bool statement_follows = question_mark != std::string_view::npos && question_mark < end;
+  if (statement_follows) {
+    end = text.substr(0, question_mark).find_last_not_of(" \t\r\n.?!");
+    if (end == std::string_view::npos) return text;
+  }
+  const std::size_t found = text.substr(0, end).find_last_of(".?!\n");
+  if (found == std::string_view::npos && !statement_follows) return text;  // one sentence
+  const std::size_t start = found == std::string_view::npos ? 0 : found + 1;
+  std::string_view sentence = text.substr(start, end + 1 - start);
   while (!sentence.empty() && (sentence.front() == ' ' || sentence.front() == '\t' || sentence.front() == '\r')) {
     sentence.remove_prefix(1);
   }

@@ -75,8 +75,12 @@ constexpr std::array kStopWords = {
     // nearly every topic and weighs nothing, its synonyms should not weigh more.
     "fix", "fixes", "fixed", "cure", "cures", "solve", "solves"};
 
+bool IsAsciiDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+
 bool IsAsciiAlphanumeric(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  return (c >= 'a' && c <= 'z') || IsAsciiDigit(static_cast<char>(c));
 }
 
 // Optimal string alignment distance (Levenshtein plus adjacent transpositions), stopping early above `limit`.
@@ -156,7 +160,8 @@ std::vector<std::string> QueryBuilder::Words(std::string_view text) {
       const auto lower = static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
       if (IsAsciiAlphanumeric(lower)) {
         word += static_cast<char>(lower);
-      } else if (c != '\'') {  // "don't" reads "dont", "runner's" reads "runners"
+      } else if (c != '\'' || (!word.empty() && IsAsciiDigit(word.back()))) {
+        // "don't" reads "dont", "runner's" reads "runners"; after a digit it is a unit (6'5", 3'45), no contraction.
         flush();
       }
       continue;

@@ -130,12 +130,18 @@ TEST_CASE("column weights decide between a title match and a body match", "[inde
   CHECK(Best(KnowledgeIndex(Fixture(), body_heavy), "pelvis braces") == "stretches");
 }
 
-TEST_CASE("the asking sentence of a long question is its last one of three words or more", "[index]") {
+TEST_CASE("the asking sentence of a long question is its last question of three words or more", "[index]") {
   CHECK(KnowledgeIndex::LastSentence("I run a lot. My back aches. Could it be my shoes?") == "Could it be my shoes");
   CHECK(KnowledgeIndex::LastSentence("should I wear a belt?") == "should I wear a belt?");
   CHECK(KnowledgeIndex::LastSentence("My back aches after runs. Help!") == "My back aches after runs. Help!");
   CHECK(KnowledgeIndex::LastSentence("...") == "...");
   CHECK(KnowledgeIndex::LastSentence("") == "");
+  // A statement after the question is context: the question is the last sentence that ends in "?".
+  CHECK(KnowledgeIndex::LastSentence("how long does a pulled back muscle take? half marathon in 5 weeks") ==
+        "how long does a pulled back muscle take");
+  CHECK(KnowledgeIndex::LastSentence("I run a lot. Could it be my shoes? I got them in May.") ==
+        "Could it be my shoes");
+  CHECK(KnowledgeIndex::LastSentence("Could it be my shoes? lol") == "Could it be my shoes");
 }
 
 TEST_CASE("in a long question the asking sentence outweighs the context before it", "[index]") {
