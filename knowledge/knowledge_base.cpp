@@ -58,6 +58,10 @@ std::string Excerpt(const std::string& body, const std::string& summary) {
   return excerpt;
 }
 
+// A floor under the classifier's probability: a topic it rules out still ranks by its BM25 score, and the classifier
+// can move a topic by at most classifier_weight * ln(1 / floor) points, so a clearer BM25 win needs no classifier.
+constexpr double kMinProbability = 1e-3;
+
 }  // namespace
 
 AnswerDecision PickAnswer(const std::vector<SearchHit>& hits, const AnswerThresholds& thresholds) {
@@ -79,8 +83,6 @@ AnswerDecision PickAnswer(const std::vector<SearchHit>& hits, const std::vector<
                           const std::vector<double>& probabilities, const AnswerThresholds& thresholds) {
   AnswerDecision decision = PickAnswer(hits, thresholds);
   if (hits.empty() || hits[0].score <= 0 || thresholds.classifier_weight <= 0) return decision;
-  // A floor, so that a topic the classifier rules out entirely still ranks by its BM25 score.
-  constexpr double kMinProbability = 1e-12;
   double best_mix = -std::numeric_limits<double>::infinity();
   for (std::size_t k = 0; k < topic_ids.size() && k < probabilities.size(); ++k) {
     double score = 0;
@@ -111,8 +113,10 @@ std::unique_ptr<KnowledgeBase> KnowledgeBase::FromDirectory(const std::filesyste
 AnswerDecision KnowledgeBase::Decide(std::string_view question) const {
   const auto hits = index_->Search(question, static_cast<int>(index_->topic_count()));
   const AnswerDecision bm25 = PickAnswer(hits, thresholds_);
-  // Only a question BM25 answers needs the classifier: it never turns a "not sure" into an answer.
+  // Only a question BM25 answers needs the classifier (it never turns a "not sure" into an answer), and only when the
+  // runner-up is within the classifier's reach.
   if (!bm25.topic_id || thresholds_.classifier_weight <= 0) return bm25;
+  if (bm25.score - bm25.runner_up_score > thresholds_.classifier_weight * std::log(1 / kMinProbability)) return bm25;
   return PickAnswer(hits, classifier_->topic_ids(), classifier_->Probabilities(question), thresholds_);
 }
 

@@ -44,10 +44,12 @@ struct AnswerDecision {
   std::optional<std::string> topic_id;  ///< set only when confident
   double score = 0;                     ///< best topic's score, even when not confident
   double runner_up_score = 0;
-  double coverage = 0;                ///< best topic's coverage
-  std::string best_topic_id;          ///< best topic, even when not confident ("" when nothing matched)
-  std::string bm25_topic_id;          ///< BM25's own best topic ("" when nothing matched)
-  double classifier_probability = 0;  ///< the classifier's probability of best_topic_id (0 without the classifier)
+  double coverage = 0;        ///< best topic's coverage
+  std::string best_topic_id;  ///< best topic, even when not confident ("" when nothing matched)
+  std::string bm25_topic_id;  ///< BM25's own best topic ("" when nothing matched)
+  /// The classifier's probability of best_topic_id; 0 when it was not consulted (BM25 did not answer, or won by more
+  /// than the classifier could change).
+  double classifier_probability = 0;
 };
 
 /// Picks the best topic only when its score passes the coverage-dependent bar AND beats the runner-up by the margin:

@@ -266,10 +266,20 @@ std::string QueryBuilder::ConceptToken(const std::vector<std::string>& group) {
 
 std::pair<const std::vector<std::string>*, std::size_t> QueryBuilder::GroupAt(const std::vector<std::string>& words,
                                                                               std::size_t start) const {
-  for (std::size_t length = std::min(synonyms_.longest_term_words(), words.size() - start); length >= 1; --length) {
-    std::string phrase = words[start];
-    for (std::size_t k = 1; k < length; ++k) phrase += " " + words[start + k];
-    if (const auto* group = synonyms_.GroupOf(phrase)) return {group, length};
+  const std::size_t longest = std::min(synonyms_.LongestTermStartingWith(words[start]), words.size() - start);
+  if (longest == 0) return {nullptr, 0};
+  // The longest phrase once; each shorter one is a prefix of it.
+  std::string phrase = words[start];
+  std::vector<std::size_t> ends = {phrase.size()};
+  for (std::size_t k = 1; k < longest; ++k) {
+    phrase += ' ';
+    phrase += words[start + k];
+    ends.push_back(phrase.size());
+  }
+  for (std::size_t length = longest; length >= 1; --length) {
+    if (const auto* group = synonyms_.GroupOf(std::string_view(phrase).substr(0, ends[length - 1]))) {
+      return {group, length};
+    }
   }
   return {nullptr, 0};
 }

@@ -40,10 +40,17 @@ SynonymTable SynonymTable::Parse(const std::string& text, const std::filesystem:
       table.group_by_term_.emplace(term, table.groups_.size());
       const std::size_t words = 1 + static_cast<std::size_t>(std::count(term.begin(), term.end(), ' '));
       table.longest_term_words_ = std::max(table.longest_term_words_, words);
+      std::size_t& longest = table.longest_by_first_word_[term.substr(0, term.find(' '))];
+      longest = std::max(longest, words);
     }
     table.groups_.push_back(std::move(group));
   }
   return table;
+}
+
+std::size_t SynonymTable::LongestTermStartingWith(const std::string& word) const {
+  const auto found = longest_by_first_word_.find(word);
+  return found == longest_by_first_word_.end() ? 0 : found->second;
 }
 
 const std::vector<std::string>* SynonymTable::GroupOf(std::string_view term) const {

@@ -55,6 +55,11 @@ std::vector<std::string> Sentences(const std::string& body) {
   return sentences;
 }
 
+// The flat table marks an empty slot with 0.
+std::uint64_t StoredHash(std::uint64_t hash) {
+  return hash == 0 ? 1 : hash;
+}
+
 void Softmax(std::vector<double>& scores) {
   const double top = *std::max_element(scores.begin(), scores.end());
   double sum = 0;
@@ -104,11 +109,22 @@ TopicClassifier::TopicClassifier(const Content& content, const QueryBuilder& que
   for (const auto& features : hashes) all.insert(all.end(), features.begin(), features.end());
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
-  for (std::size_t i = 0; i < all.size(); ++i) row_of_feature_.emplace(all[i], static_cast<std::uint32_t>(i));
+  feature_count_ = all.size();
+  std::size_t slots = 16;
+  while (slots < 2 * all.size()) slots *= 2;
+  table_hashes_.assign(slots, 0);
+  table_rows_.assign(slots, 0);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const std::uint64_t key = StoredHash(all[i]);
+    std::size_t slot = key & (slots - 1);
+    while (table_hashes_[slot] != 0) slot = (slot + 1) & (slots - 1);
+    table_hashes_[slot] = key;
+    table_rows_[slot] = static_cast<std::uint32_t>(i);
+  }
   std::vector<Example> examples;
   for (std::size_t i = 0; i < hashes.size(); ++i) {
     Example example{{}, topics[i], example_weights[i]};
-    for (const std::uint64_t hash : hashes[i]) example.rows.push_back(row_of_feature_.at(hash));
+    for (const std::uint64_t hash : hashes[i]) example.rows.push_back(static_cast<std::uint32_t>(RowOf(hash)));
     examples.push_back(std::move(example));
   }
 
@@ -119,6 +135,7 @@ TopicClassifier::TopicClassifier(const Content& content, const QueryBuilder& que
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   SeededOrder shuffle{options.seed};
   std::vector<double> scores(classes);
+  std::vector<double> gradients(classes);
   for (int epoch = 0; epoch < options.epochs; ++epoch) {
     shuffle.Shuffle(order);
     const double rate = options.learning_rate / (1.0 + 0.2 * epoch);
@@ -133,16 +150,27 @@ TopicClassifier::TopicClassifier(const Content& content, const QueryBuilder& que
       }
       Softmax(scores);
       for (std::size_t k = 0; k < classes; ++k) {
-        const double gradient = example.weight * (scores[k] - (k == example.topic ? 1.0 : 0.0));
-        bias_[k] -= rate * gradient;
-        for (const std::uint32_t row : example.rows) {
-          double& w = weights[row * classes + k];
-          w -= rate * (gradient * value + options.l2 * w);
-        }
+        gradients[k] = example.weight * (scores[k] - (k == example.topic ? 1.0 : 0.0));
+        bias_[k] -= rate * gradients[k];
+      }
+      // Row by row, so that the inner loop runs over one feature's contiguous weights.
+      for (const std::uint32_t row : example.rows) {
+        double* w = &weights[row * classes];
+        for (std::size_t k = 0; k < classes; ++k) w[k] -= rate * (gradients[k] * value + options.l2 * w[k]);
       }
     }
   }
   weights_.assign(weights.begin(), weights.end());
+}
+
+std::int64_t TopicClassifier::RowOf(std::uint64_t hash) const {
+  if (table_hashes_.empty()) return -1;
+  const std::uint64_t key = StoredHash(hash);
+  const std::size_t mask = table_hashes_.size() - 1;
+  for (std::size_t slot = key & mask;; slot = (slot + 1) & mask) {
+    if (table_hashes_[slot] == key) return table_rows_[slot];
+    if (table_hashes_[slot] == 0) return -1;
+  }
 }
 
 std::vector<std::uint64_t> TopicClassifier::FeatureHashes(std::string_view question) const {
@@ -151,14 +179,16 @@ std::vector<std::uint64_t> TopicClassifier::FeatureHashes(std::string_view quest
 
 std::vector<std::uint64_t> TopicClassifier::NormalisedFeatureHashes(std::string_view text) const {
   std::vector<std::uint64_t> features;
+  features.reserve(256);
   // Every word and word pair, stop words included: BM25 must ignore "what gives", "how long", "when should", but
   // which topic a question asks for is often in exactly those words.
   const std::vector<std::string> words = QueryBuilder::Words(text);
+  std::string padded;
   for (std::size_t i = 0; i < words.size(); ++i) {
     if (i + 1 < words.size()) features.push_back(FeatureHash('b', words[i], words[i + 1]));
     if (QueryBuilder::IsStopWord(words[i])) continue;
     // Character n-grams of the content words: "stretching" shares most of "stretches", "hamstrings" of "hamstring".
-    const std::string padded = "<" + words[i] + ">";
+    padded.assign("<").append(words[i]).append(">");
     for (std::size_t length = 3; length <= 5; ++length) {
       for (std::size_t begin = 0; begin + length <= padded.size(); ++begin) {
         features.push_back(FeatureHash('c', std::string_view(padded).substr(begin, length)));
@@ -179,7 +209,7 @@ std::vector<double> TopicClassifier::Probabilities(std::string_view question) co
   std::vector<double> scores = bias_;
   std::vector<std::uint32_t> rows;
   for (const std::uint64_t hash : FeatureHashes(question)) {
-    if (const auto found = row_of_feature_.find(hash); found != row_of_feature_.end()) rows.push_back(found->second);
+    if (const std::int64_t row = RowOf(hash); row >= 0) rows.push_back(static_cast<std::uint32_t>(row));
   }
   if (rows.empty() || classes == 0) return std::vector<double>(classes, classes == 0 ? 0.0 : 1.0 / classes);
   // Scaled by the known features only, as every feature of a training example was known.

@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "knowledge/content.h"
@@ -40,7 +39,7 @@ class TopicClassifier {
   /// P(topic | question) for every topic, in the content's topic order; uniform when no feature is known.
   std::vector<double> Probabilities(std::string_view question) const;
   const std::vector<std::string>& topic_ids() const { return topic_ids_; }
-  std::size_t feature_count() const { return row_of_feature_.size(); }
+  std::size_t feature_count() const { return feature_count_; }
 
   /// The feature hashes of a question (for tests: deterministic, duplicates removed).
   std::vector<std::uint64_t> FeatureHashes(std::string_view question) const;
@@ -52,7 +51,14 @@ class TopicClassifier {
   const QueryBuilder& query_builder_;
   const TextSpeak& text_speak_;
   std::vector<std::string> topic_ids_;
-  std::unordered_map<std::uint64_t, std::uint32_t> row_of_feature_;
+  /// The weight row of a feature hash, or -1.
+  std::int64_t RowOf(std::uint64_t hash) const;
+
+  /// Open addressing with linear probing (a power-of-two size, at most half full): a question looks up ~150 features,
+  /// and std::unordered_map's lookups were a sizeable part of the query's cost.
+  std::vector<std::uint64_t> table_hashes_;  ///< 0 = empty slot (a hash of 0 is stored as 1)
+  std::vector<std::uint32_t> table_rows_;
+  std::size_t feature_count_ = 0;
   std::vector<float> weights_;  ///< row-major: one row of topic_ids_.size() weights per feature
   std::vector<double> bias_;
 };

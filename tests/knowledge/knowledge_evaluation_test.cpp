@@ -209,7 +209,8 @@ TEST_CASE("the product content loads: 17 topics, both plan weeks", "[evaluation]
   CHECK(content.topics.size() == 17);
   CHECK(content.plans_by_week.size() == 2);
   std::cout << "content: " << content.topics.size() << " topics, " << ProductKnowledge().index().entry_count()
-            << " entries, " << ProductKnowledge().index().vocabulary_size() << " words\n";
+            << " entries, " << ProductKnowledge().index().vocabulary_size() << " words, "
+            << ProductKnowledge().classifier().feature_count() << " classifier features\n";
 }
 
 // Hidden: one tab-separated line per faq_set.jsonl question and index variant (layout, synonym mode, weights) with
