@@ -83,43 +83,74 @@ struct ConversationService::Impl {
   std::unordered_map<std::int64_t, std::unique_ptr<Waiters>> waiters;
   bool stopping = false;
 
-  // The slots each conversation's last turn saved, so that the next turn skips parsing them from the row (the
-  // largest read cost of a turn). An entry is used only when the row is still exactly as that turn left it (same
-  // creation time, revision and state key), so a write by anyone else, a coach or another process, makes it miss.
-  struct SavedSlots {
-    std::int64_t created_at_ms = 0;
-    std::int64_t revision = 0;
-    std::string state_key;
-    nlohmann::json slots;
-  };
-  static constexpr std::size_t kMaxSavedSlots = 4096;
-  std::mutex saved_slots_mutex;
-  std::unordered_map<std::int64_t, SavedSlots> saved_slots;
+  // Each conversation's row as its last committed turn in this process left it, so that the next turn reads
+  // nothing before running the dialog (no token-check read, no row read, no replay lookup). Staleness is caught
+  // at the write instead: the save is conditional on the revision and creation time remembered here, and a
+  // replayed client message id breaks the unique key of the runner line. Writes by this process outside a turn
+  // (coach, hand-back, erase) forget the entry under the conversation's lock.
+  static constexpr std::size_t kMaxRemembered = 4096;
+  std::mutex remembered_mutex;
+  std::unordered_map<std::int64_t, ConversationRecord> remembered;
 
-  /// Moves the saved slots into `header` (a row read without slots) when they match it; false on a miss.
-  bool TakeSavedSlots(ConversationRecord& header) {
-    std::lock_guard<std::mutex> lock(saved_slots_mutex);
-    auto found = saved_slots.find(header.id);
-    if (found == saved_slots.end()) return false;
-    const bool current = found->second.created_at_ms == header.created_at_ms &&
-                         found->second.revision == header.revision && found->second.state_key == header.state_key;
-    if (current) header.slots = std::move(found->second.slots);
-    saved_slots.erase(found);
-    return current;
+  /// Moves out the remembered row of `conversation_id`, if any.
+  std::optional<ConversationRecord> TakeRemembered(std::int64_t conversation_id) {
+    std::lock_guard<std::mutex> lock(remembered_mutex);
+    auto found = remembered.find(conversation_id);
+    if (found == remembered.end()) return std::nullopt;
+    auto record = std::move(found->second);
+    remembered.erase(found);
+    return record;
   }
 
-  /// Remembers what a committed turn saved; `record` is the row as saved (revision = the one it was read at).
-  void RememberSavedSlots(ConversationRecord&& record) {
-    std::lock_guard<std::mutex> lock(saved_slots_mutex);
+  /// Remembers a row exactly as committed (its revision is the stored one).
+  void Remember(ConversationRecord&& record) {
+    std::lock_guard<std::mutex> lock(remembered_mutex);
     // A crude bound: the busy conversations refill it within a turn each.
-    if (saved_slots.size() >= kMaxSavedSlots) saved_slots.clear();
-    saved_slots[record.id] =
-        SavedSlots{record.created_at_ms, record.revision + 1, std::move(record.state_key), std::move(record.slots)};
+    if (remembered.size() >= kMaxRemembered) remembered.clear();
+    const auto id = record.id;
+    remembered.insert_or_assign(id, std::move(record));
   }
 
-  void ForgetSavedSlots(std::int64_t conversation_id) {
-    std::lock_guard<std::mutex> lock(saved_slots_mutex);
-    saved_slots.erase(conversation_id);
+  void Forget(std::int64_t conversation_id) {
+    std::lock_guard<std::mutex> lock(remembered_mutex);
+    remembered.erase(conversation_id);
+  }
+
+  // What admits a request (id and token hash), by channel and external id. It never changes while the row
+  // exists, so an entry stays valid until this process erases the conversation; an erase by another process is
+  // seen by the next turn's conditional save (404 then) and by reads as an empty conversation.
+  static constexpr std::size_t kMaxIdentities = 65536;
+  std::mutex identities_mutex;
+  std::unordered_map<std::string, ConversationIdentity> identities;
+  // Counts erases: a row read before an erase committed must not be cached after it (see RememberIdentity).
+  std::uint64_t erase_epoch = 0;
+
+  std::optional<ConversationIdentity> CachedIdentity(const std::string& key) {
+    std::lock_guard<std::mutex> lock(identities_mutex);
+    auto found = identities.find(key);
+    if (found == identities.end()) return std::nullopt;
+    return found->second;
+  }
+
+  std::uint64_t EraseEpoch() {
+    std::lock_guard<std::mutex> lock(identities_mutex);
+    return erase_epoch;
+  }
+
+  /// Caches what `record` (read when the erase epoch was `read_at_epoch`) says; skipped when an erase has
+  /// committed since the read, which may have removed this very row.
+  void RememberIdentity(const std::string& key, const ConversationRecord& record, std::uint64_t read_at_epoch) {
+    std::lock_guard<std::mutex> lock(identities_mutex);
+    if (read_at_epoch != erase_epoch) return;
+    if (identities.size() >= kMaxIdentities) identities.clear();
+    identities.insert_or_assign(key, ConversationIdentity{record.id, record.access_token_hash});
+  }
+
+  /// After an erase committed.
+  void ForgetIdentity(const std::string& key) {
+    std::lock_guard<std::mutex> lock(identities_mutex);
+    ++erase_epoch;
+    identities.erase(key);
   }
 
   /// Called after a commit, never before: a woken reader must find the rows.
@@ -200,6 +231,70 @@ struct ConversationService::Impl {
     auto guard = locks.Lock(LockKey(record->channel, record->external_id));
     return {std::move(*record), std::move(guard)};
   }
+
+  /// One turn on `record` (none: a new conversation): the dialog, then every write in one transaction, then the
+  /// row is remembered. Throws ConcurrentUpdateError when the row changed since it was read (or remembered) and
+  /// DuplicateClientMessageError for a replayed client message id; nothing is stored then.
+  InboundResult RunTurn(const InboundMessage& inbound, const dialog::CleanText& clean,
+                        std::optional<ConversationRecord> record) {
+    const bool created = !record;
+    std::optional<dialog::TriageConversation> conversation;
+    std::vector<dialog::Reply> greeting;
+    if (created) {
+      conversation.emplace(dialog);
+      greeting = conversation->Greet().replies;
+      record = ConversationRecord{};
+      record->channel = inbound.channel;
+      record->external_id = inbound.external_id;
+      record->created_at_ms = NowMs();
+    } else {
+      conversation.emplace(RestoreTakingSlots(*record));
+    }
+    const auto level_before = record->triage_level;
+    const auto turn = conversation->HandleMessage(clean.text);
+    TakeState(*record, *conversation);
+
+    InboundResult result;
+    store.InTransaction([&] {
+      result = InboundResult{};
+      if (created) {
+        record->id = store.SaveConversation(*record);
+        store.Audit(record->id, "conversation_started", {{"channel", inbound.channel}});
+      } else {
+        store.SaveConversation(*record);
+      }
+      MessageRecord user_line;
+      user_line.conversation_id = record->id;
+      user_line.author = Author::user;
+      user_line.text = clean.text;
+      if (!inbound.client_message_id.empty()) user_line.client_message_id = inbound.client_message_id;
+      user_line.created_at_ms = NowMs();
+      if (turn.decision && turn.decision->level != dialog::TriageLevel::not_pain) {
+        user_line.triage = {{"level", dialog::ToString(turn.decision->level)}, {"flags", ToJson(turn.decision->flags)}};
+      }
+      user_line.id = store.AppendMessage(user_line);
+      result.conversation_id = record->id;
+      result.user_message_id = user_line.id;
+      result.replies = StoreReplies(record->id, greeting, user_line.id);
+      auto replies = StoreReplies(record->id, turn.replies, user_line.id);
+      std::move(replies.begin(), replies.end(), std::back_inserter(result.replies));
+      StoreTurnOutcome(record->id, turn);
+      if (clean.truncated || clean.had_invalid_utf8) {
+        store.Audit(record->id, "input_cleaned",
+                    {{"truncated", clean.truncated}, {"invalid_utf8", clean.had_invalid_utf8}});
+      }
+    });
+    result.status = record->status;
+    result.state_key = record->state_key;
+    result.triage_level = record->triage_level;
+    result.triage_level_changed = record->triage_level != level_before;
+    if (created) RememberIdentity(LockKey(inbound.channel, inbound.external_id), *record, EraseEpoch());
+    if (!created) ++record->revision;  // what the conditional save stored
+    Remember(std::move(*record));
+    const auto last = result.replies.empty() ? result.user_message_id : result.replies.back().id;
+    Publish(result.conversation_id, last);
+    return result;
+  }
 };
 
 ConversationService::ConversationService(ConversationStore& store, const dialog::DialogDependencies& dialog)
@@ -217,8 +312,11 @@ InboundResult ConversationService::StartConversation(const std::string& channel,
 
 InboundResult ConversationService::StartConversation(const std::string& channel, const std::string& external_id,
                                                      const std::string& access_token_hash) {
-  auto guard = impl_->locks.Lock(LockKey(channel, external_id));
+  const auto key = LockKey(channel, external_id);
+  auto guard = impl_->locks.Lock(key);
+  // Under the conversation's lock no erase of this row can commit between the read and the caching.
   if (auto existing = impl_->store.FindConversation(channel, external_id)) {
+    impl_->RememberIdentity(key, *existing, impl_->EraseEpoch());
     InboundResult result{existing->id, 0, {}, existing->status, true, existing->state_key, existing->triage_level};
     for (auto& message : impl_->store.MessagesAfter(existing->id, 0, 50)) {
       if (message.author == Author::user || message.in_reply_to) break;
@@ -232,6 +330,7 @@ InboundResult ConversationService::StartConversation(const std::string& channel,
   record.channel = channel;
   record.external_id = external_id;
   record.access_token_hash = access_token_hash;
+  record.created_at_ms = NowMs();
   Impl::TakeState(record, conversation);
   InboundResult result;
   impl_->store.InTransaction([&] {
@@ -243,15 +342,28 @@ InboundResult ConversationService::StartConversation(const std::string& channel,
   result.status = record.status;
   result.state_key = record.state_key;
   result.triage_level = record.triage_level;
+  impl_->RememberIdentity(key, record, impl_->EraseEpoch());
+  impl_->Remember(std::move(record));
   if (!result.replies.empty()) impl_->Publish(result.conversation_id, result.replies.back().id);
   return result;
 }
 
+std::optional<ConversationIdentity> ConversationService::FindIdentity(const std::string& channel,
+                                                                      const std::string& external_id) {
+  const auto key = LockKey(channel, external_id);
+  if (auto cached = impl_->CachedIdentity(key)) return cached;
+  const auto epoch = impl_->EraseEpoch();
+  auto header = impl_->store.FindConversationHeader(channel, external_id);
+  if (!header) return std::nullopt;
+  impl_->RememberIdentity(key, *header, epoch);
+  return ConversationIdentity{header->id, std::move(header->access_token_hash)};
+}
+
 bool ConversationService::VerifyAccessToken(const std::string& channel, const std::string& external_id,
                                             const std::string& access_token_hash) {
-  const auto conversation = impl_->store.FindConversationHeader(channel, external_id);
-  if (!conversation || conversation->access_token_hash.empty()) return false;
-  const std::string& stored = conversation->access_token_hash;
+  const auto identity = FindIdentity(channel, external_id);
+  if (!identity || identity->access_token_hash.empty()) return false;
+  const std::string& stored = identity->access_token_hash;
   // The length is not secret (a fixed-size hash); the bytes are compared in constant time.
   if (stored.size() != access_token_hash.size()) return false;
   return sodium_memcmp(stored.data(), access_token_hash.data(), stored.size()) == 0;
@@ -260,80 +372,48 @@ bool ConversationService::VerifyAccessToken(const std::string& channel, const st
 InboundResult ConversationService::HandleInbound(const InboundMessage& inbound) {
   // Stored as cleaned: the transcript must be valid UTF-8 for every reader (JSON export, SSE).
   const dialog::CleanText clean = dialog::CleanRunnerText(inbound.text);
-  auto guard = impl_->locks.Lock(LockKey(inbound.channel, inbound.external_id));
+  const auto key = LockKey(inbound.channel, inbound.external_id);
+  auto guard = impl_->locks.Lock(key);
 
-  // Reads and the dialog run under the conversation's own lock only, so turns of different conversations compute
-  // in parallel; the store's write lock is held just for the writes below. The revision check in
-  // SaveConversation catches any writer that bypassed this lock (another process).
-  auto record = impl_->store.FindConversationHeader(inbound.channel, inbound.external_id);
-  if (record && !impl_->TakeSavedSlots(*record)) {
-    record = impl_->store.FindConversation(inbound.channel, inbound.external_id);
-  }
-  if (record && !inbound.client_message_id.empty()) {
-    if (auto seen = impl_->store.FindByClientMessageId(record->id, inbound.client_message_id)) {
-      return InboundResult{record->id,          seen->id, impl_->store.RepliesTo(record->id, seen->id),
-                           record->status,      true,     record->state_key,
-                           record->triage_level};
+  // The row as this process's last turn committed it, when there is one: no read at all before the dialog.
+  std::optional<ConversationRecord> record;
+  if (const auto identity = impl_->CachedIdentity(key)) record = impl_->TakeRemembered(identity->id);
+  bool remembered = record.has_value();
+  while (true) {
+    if (!remembered) {
+      record = impl_->store.FindConversation(inbound.channel, inbound.external_id);
+      if (record) impl_->RememberIdentity(key, *record, impl_->EraseEpoch());  // under the lock: no erase between
+      if (record && !inbound.client_message_id.empty()) {
+        if (auto seen = impl_->store.FindByClientMessageId(record->id, inbound.client_message_id)) {
+          return InboundResult{record->id,          seen->id, impl_->store.RepliesTo(record->id, seen->id),
+                               record->status,      true,     record->state_key,
+                               record->triage_level};
+        }
+      }
+      if (!record && !inbound.create_if_missing) {
+        InboundResult missing;
+        missing.not_found = true;
+        return missing;
+      }
+    }
+    try {
+      return impl_->RunTurn(inbound, clean, std::move(record));
+    } catch (const ConcurrentUpdateError&) {
+      // A remembered row went stale (another process wrote or erased it): once more from a fresh read. A row
+      // just read was changed mid-turn: the caller decides (nothing was stored).
+      if (!remembered) throw;
+      remembered = false;
+    } catch (const DuplicateClientMessageError&) {
+      // A replay the remembered path did not look up first: the first answer, nothing changed.
+      const auto header = impl_->store.FindConversationHeader(inbound.channel, inbound.external_id);
+      const auto seen =
+          header ? impl_->store.FindByClientMessageId(header->id, inbound.client_message_id) : std::nullopt;
+      if (!header || !seen) throw;
+      return InboundResult{header->id,          seen->id, impl_->store.RepliesTo(header->id, seen->id),
+                           header->status,      true,     header->state_key,
+                           header->triage_level};
     }
   }
-  if (!record && !inbound.create_if_missing) {
-    InboundResult missing;
-    missing.not_found = true;
-    return missing;
-  }
-  const bool created = !record;
-  std::optional<dialog::TriageConversation> conversation;
-  std::vector<dialog::Reply> greeting;
-  if (created) {
-    conversation.emplace(impl_->dialog);
-    greeting = conversation->Greet().replies;
-    record = ConversationRecord{};
-    record->channel = inbound.channel;
-    record->external_id = inbound.external_id;
-  } else {
-    conversation.emplace(impl_->RestoreTakingSlots(*record));
-  }
-  const auto turn = conversation->HandleMessage(clean.text);
-  Impl::TakeState(*record, *conversation);
-
-  InboundResult result;
-  impl_->store.InTransaction([&] {
-    result = InboundResult{};
-    if (created) {
-      record->id = impl_->store.SaveConversation(*record);
-      impl_->store.Audit(record->id, "conversation_started", {{"channel", inbound.channel}});
-    } else {
-      impl_->store.SaveConversation(*record);
-    }
-    MessageRecord user_line;
-    user_line.conversation_id = record->id;
-    user_line.author = Author::user;
-    user_line.text = clean.text;
-    if (!inbound.client_message_id.empty()) user_line.client_message_id = inbound.client_message_id;
-    user_line.created_at_ms = NowMs();
-    if (turn.decision && turn.decision->level != dialog::TriageLevel::not_pain) {
-      user_line.triage = {{"level", dialog::ToString(turn.decision->level)}, {"flags", ToJson(turn.decision->flags)}};
-    }
-    user_line.id = impl_->store.AppendMessage(user_line);
-    result.conversation_id = record->id;
-    result.user_message_id = user_line.id;
-    result.replies = impl_->StoreReplies(record->id, greeting, user_line.id);
-    auto replies = impl_->StoreReplies(record->id, turn.replies, user_line.id);
-    std::move(replies.begin(), replies.end(), std::back_inserter(result.replies));
-    impl_->StoreTurnOutcome(record->id, turn);
-    if (clean.truncated || clean.had_invalid_utf8) {
-      impl_->store.Audit(record->id, "input_cleaned",
-                         {{"truncated", clean.truncated}, {"invalid_utf8", clean.had_invalid_utf8}});
-    }
-  });
-  result.status = record->status;
-  result.state_key = record->state_key;
-  result.triage_level = record->triage_level;
-  // A new row's creation time was set by the store, not known here: its next turn reads the slots once.
-  if (!created) impl_->RememberSavedSlots(std::move(*record));
-  const auto last = result.replies.empty() ? result.user_message_id : result.replies.back().id;
-  impl_->Publish(result.conversation_id, last);
-  return result;
 }
 
 std::optional<ConversationRecord> ConversationService::FindConversation(const std::string& channel,
@@ -397,7 +477,7 @@ void ConversationService::StopWaiting() {
 MessageRecord ConversationService::PostCoachMessage(std::int64_t conversation_id, const std::string& coach_name,
                                                     const std::string& text) {
   auto [unused, guard] = impl_->LockById(conversation_id);
-  impl_->ForgetSavedSlots(conversation_id);
+  impl_->Forget(conversation_id);
   const dialog::CleanText clean = dialog::CleanRunnerText(text);
   MessageRecord coach_line;
   impl_->store.InTransaction([&] {
@@ -432,7 +512,7 @@ MessageRecord ConversationService::PostCoachMessage(std::int64_t conversation_id
 
 std::vector<MessageRecord> ConversationService::HandBackToBot(std::int64_t conversation_id) {
   auto [unused, guard] = impl_->LockById(conversation_id);
-  impl_->ForgetSavedSlots(conversation_id);
+  impl_->Forget(conversation_id);
   std::vector<MessageRecord> lines;
   impl_->store.InTransaction([&] {
     auto record = impl_->store.GetConversation(conversation_id);
@@ -504,7 +584,7 @@ bool ConversationService::Erase(std::int64_t conversation_id) {
   if (!record) return false;
   auto guard = impl_->locks.Lock(LockKey(record->channel, record->external_id));
   bool erased = false;
-  impl_->ForgetSavedSlots(conversation_id);
+  impl_->Forget(conversation_id);
   impl_->store.InTransaction([&] {
     if (!impl_->store.GetConversation(conversation_id)) return;
     impl_->store.DeleteConversation(conversation_id);
@@ -512,6 +592,7 @@ bool ConversationService::Erase(std::int64_t conversation_id) {
     impl_->store.Audit(conversation_id, "conversation_erased", {{"channel", record->channel}});
     erased = true;
   });
+  impl_->ForgetIdentity(LockKey(record->channel, record->external_id));
   return erased;
 }
 

@@ -35,7 +35,14 @@ struct InboundResult {
   bool duplicate = false;  ///< the client message id was seen before (or the conversation existed): nothing changed
   std::string state_key;   ///< the dialog state after the turn
   std::optional<std::string> triage_level;  ///< the most urgent level reached so far
-  bool not_found = false;  ///< no such conversation and create_if_missing was false: nothing was stored
+  bool not_found = false;             ///< no such conversation and create_if_missing was false: nothing was stored
+  bool triage_level_changed = false;  ///< this turn raised the conversation's most urgent level
+};
+
+/// What never changes about a conversation while it exists: enough to admit a request and address it.
+struct ConversationIdentity {
+  std::int64_t id = 0;
+  std::string access_token_hash;  ///< empty for conversations stored without a token
 };
 
 /// The channel-agnostic conversation service (userver's "pure logic" half; adapters are the HTTP shell).
@@ -56,6 +63,10 @@ class ConversationService {
   /// The same, storing `access_token_hash` (a hash of the session's bearer token) for VerifyAccessToken.
   InboundResult StartConversation(const std::string& channel, const std::string& external_id,
                                   const std::string& access_token_hash);
+  /// The conversation's id and token hash, from memory after the first lookup (a request's token check costs no
+  /// read). An erase by this process is seen at once; one by another process by the next turn's save (which then
+  /// finds nothing) and by reads, which find no rows.
+  std::optional<ConversationIdentity> FindIdentity(const std::string& channel, const std::string& external_id);
   /// True when the conversation exists and its stored token hash equals `access_token_hash` (constant time;
   /// false for conversations stored without one).
   bool VerifyAccessToken(const std::string& channel, const std::string& external_id,

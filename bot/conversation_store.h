@@ -123,12 +123,14 @@ class ConversationStore {
   virtual std::optional<ConversationRecord> FindConversationHeader(const std::string& channel,
                                                                    const std::string& external_id) = 0;
   /// Inserts (id = 0) or updates the row; returns the id. An update throws ConcurrentUpdateError when the row
-  /// is no longer at `conversation.revision` (another writer saved it since it was read).
+  /// is no longer at `conversation.revision` with `conversation.created_at_ms` (another writer saved it since it
+  /// was read, or erased it, or erased it and created another under the same id).
   virtual std::int64_t SaveConversation(const ConversationRecord& conversation) = 0;
   /// Erases the conversation and everything that belongs to it (right to be forgotten).
   virtual void DeleteConversation(std::int64_t conversation_id) = 0;
 
-  /// Appends a transcript line; returns its id.
+  /// Appends a transcript line; returns its id. Throws DuplicateClientMessageError when the line's client message
+  /// id is already stored for the conversation.
   virtual std::int64_t AppendMessage(const MessageRecord& message) = 0;
   /// Appends several lines in the given order (one statement where the backend allows); returns their ids, in
   /// the same order. Same result as AppendMessage one by one, cheaper per line.
@@ -185,8 +187,16 @@ class SchemaTooNewError : public StoreError {
   using StoreError::StoreError;
 };
 
-/// A conversation was saved from a stale read: someone else changed it in between. Retrying the turn is safe.
+/// A conversation was saved from a stale read: someone else changed (or erased) it in between. Retrying the turn
+/// from a fresh read is safe.
 class ConcurrentUpdateError : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+/// A runner line's client message id is already stored for its conversation: the message is a replay, and the
+/// unit of work that tried to store it again must not commit.
+class DuplicateClientMessageError : public StoreError {
  public:
   using StoreError::StoreError;
 };

@@ -533,7 +533,7 @@ std::int64_t SqliteConversationStore::SaveConversation(const ConversationRecord&
     // Channel, external id, token hash and creation time are fixed at insert: a save never rewrites identity.
     auto statement = db.Prepare(
         "UPDATE conversations SET state_key = ?2, slots = ?3, status = ?4, triage_level = ?5, updated_at_ms = ?6, "
-        "revision = revision + 1 WHERE id = ?1 AND revision = ?7",
+        "revision = revision + 1 WHERE id = ?1 AND revision = ?7 AND created_at_ms = ?8",
         "update conversation");
     statement.Bind(1, conversation.id)
         .Bind(2, conversation.state_key)
@@ -542,16 +542,19 @@ std::int64_t SqliteConversationStore::SaveConversation(const ConversationRecord&
         .Bind(5, conversation.triage_level)
         .Bind(6, now)
         .Bind(7, conversation.revision)
+        .Bind(8, conversation.created_at_ms)
         .Run();
     if (db.Changes() == 0) {
-      auto exists = db.Prepare("SELECT revision FROM conversations WHERE id = ?1", "update conversation");
+      auto exists =
+          db.Prepare("SELECT revision, created_at_ms FROM conversations WHERE id = ?1", "update conversation");
       exists.Bind(1, conversation.id);
-      if (!exists.Step()) {
-        throw StoreError("update conversation: no conversation with id " + std::to_string(conversation.id));
+      const std::string what = "update conversation " + std::to_string(conversation.id) + ": read at revision " +
+                               std::to_string(conversation.revision);
+      if (!exists.Step()) throw ConcurrentUpdateError(what + ", but another writer erased it");
+      if (exists.Int(1) != conversation.created_at_ms) {
+        throw ConcurrentUpdateError(what + ", but another writer erased it and created another under its id");
       }
-      throw ConcurrentUpdateError("update conversation " + std::to_string(conversation.id) + ": read at revision " +
-                                  std::to_string(conversation.revision) + ", but another writer saved revision " +
-                                  std::to_string(exists.Int(0)));
+      throw ConcurrentUpdateError(what + ", but another writer saved revision " + std::to_string(exists.Int(0)));
     }
     return conversation.id;
   });
@@ -578,7 +581,18 @@ std::int64_t SqliteConversationStore::AppendMessage(const MessageRecord& message
         .Bind(7, message.in_reply_to)
         .Bind(8, message.created_at_ms != 0 ? message.created_at_ms : NowMs());
     BindTriage(statement, 9, message.triage);
-    statement.Run();
+    try {
+      statement.Run();
+    } catch (const StoreError& error) {
+      // The only unique key a line can break is (conversation, client message id): a replay.
+      if (error.code() == SQLITE_CONSTRAINT_UNIQUE && message.client_message_id) {
+        throw DuplicateClientMessageError("append message: client message id '" + *message.client_message_id +
+                                              "' is already stored for conversation " +
+                                              std::to_string(message.conversation_id),
+                                          error.code());
+      }
+      throw;
+    }
     return db.LastInsertId();
   });
 }

@@ -137,7 +137,7 @@ struct WebServer::Impl {
 
   struct SessionAccess {
     std::string session_id;
-    bot::ConversationRecord conversation;
+    bot::ConversationIdentity conversation;
   };
 
   /// One open `/events` response: where it stands and when it must end. Counted in open_streams while alive
@@ -294,13 +294,13 @@ std::optional<WebServer::Impl::SessionAccess> WebServer::Impl::Authorize(const R
     return std::nullopt;
   }
   auto conversation = SessionTokens::LooksLikeSessionId(session_id)
-                          ? dependencies.service.FindConversationHeader(kChannel, session_id)
+                          ? dependencies.service.FindIdentity(kChannel, session_id)
                           : std::nullopt;
   if (!conversation) {
     Reject(res, 404, "session_not_found", "no such session (it may have been deleted)");
     return std::nullopt;
   }
-  // The row already carries the stored hash: comparing here saves VerifyAccessToken's second lookup per request.
+  // The identity already carries the stored hash: comparing here saves VerifyAccessToken's second lookup.
   if (conversation->access_token_hash.empty() ||
       !SessionTokens::SecretsEqual(conversation->access_token_hash, SessionTokens::TokenHash(token))) {
     res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
@@ -448,14 +448,14 @@ void WebServer::Impl::PostMessage(const Request& req, Response& res) {
   }
   if (!Admit(address_limiter, req.remote_addr, "address", res)) return;
   if (!Admit(session_limiter, access->session_id, "session", res)) return;
-  const auto result = dependencies.service.HandleInbound(
-      {kChannel, access->session_id, parse.request->text, parse.request->client_message_id,
-       /*create_if_missing=*/false});
+  const auto result = dependencies.service.HandleInbound({kChannel, access->session_id, parse.request->text,
+                                                          parse.request->client_message_id,
+                                                          /*create_if_missing=*/false});
   if (result.not_found) {  // erased between the token check and the turn
     Reject(res, 404, "session_not_found", "no such session (it may have been deleted)");
     return;
   }
-  if (!result.duplicate && result.triage_level && result.triage_level != access->conversation.triage_level) {
+  if (!result.duplicate && result.triage_level && result.triage_level_changed) {
     metrics.CountTriageDecision(*result.triage_level);
   }
   auto replies = nlohmann::json::array();
@@ -483,7 +483,12 @@ void WebServer::Impl::GetTranscript(const Request& req, Response& res) {
     wait_seconds = static_cast<int>(*wait);
   }
   const auto conversation_id = access->conversation.id;
-  auto status = access->conversation.status;
+  const auto header = dependencies.service.FindConversationHeader(kChannel, access->session_id);
+  if (!header) {  // erased since the token check
+    Reject(res, 404, "session_not_found", "no such session (it may have been deleted)");
+    return;
+  }
+  auto status = header->status;
   auto messages = dependencies.service.Transcript(conversation_id, *after, kTranscriptPageSize + 1);
   if (messages.empty() && wait_seconds > 0) {
     messages = dependencies.service.WaitForMessages(conversation_id, *after, std::chrono::seconds(wait_seconds));

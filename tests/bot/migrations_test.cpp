@@ -132,6 +132,55 @@ TEST_CASE("version 2 links the stored replies of version 1 to the runner message
   CHECK(links == expected);
 }
 
+// SQLite compiles "x IN (three or more constants)" in a CHECK into an ephemeral table built on every row written.
+bool CompilesToEphemeralTable(SqliteDatabase& database, const std::string& sql) {
+  auto plan = database.Prepare("EXPLAIN " + sql, "explain");
+  while (plan.Step()) {
+    if (plan.Text(1) == "OpenEphemeral") return true;
+  }
+  return false;
+}
+
+TEST_CASE("version 6 rebuilds messages and escalations with their ids, the id counter and equivalent checks",
+          "[migrations]") {
+  SqliteDatabase database(":memory:");
+  database.Execute("PRAGMA foreign_keys = ON", "foreign keys");
+  MigrateSchema(database, 5);
+  WriteVersion1Rows(database);
+  database.Execute("UPDATE messages SET triage = '{\"level\":\"urgent\"}' WHERE id = 4", "triage on a runner line");
+  database.Execute("UPDATE messages SET in_reply_to = 4 WHERE id = 5", "a reply's link");
+  // The newest lines erased: their ids must still never come back.
+  database.Execute("DELETE FROM messages WHERE id >= 6", "erase the newest lines");
+  const std::string insert_message =
+      "INSERT INTO messages (conversation_id, author, text, created_at_ms) VALUES (7, 'bot', 'next', 9)";
+  const std::string insert_escalation =
+      "INSERT INTO escalations (conversation_id, level, reason, created_at_ms) VALUES (7, 'urgent', 'red_flag', 9)";
+  REQUIRE(CompilesToEphemeralTable(database, insert_message));  // what version 6 is for
+
+  MigrateSchema(database, 6);
+  CHECK(Count(database, "messages") == 5);
+  CHECK(database.QueryText("SELECT triage FROM messages WHERE id = 4", "read") == R"({"level":"urgent"})");
+  CHECK(database.QueryText("SELECT client_message_id FROM messages WHERE id = 2", "read") == "c-1");
+  CHECK(database.QueryText("SELECT in_reply_to FROM messages WHERE id = 5", "read") == "4");
+  CHECK(database.QueryText("SELECT status || ' ' || level FROM escalations", "read") == "open urgent");
+  CHECK_FALSE(CompilesToEphemeralTable(database, insert_message));
+  CHECK_FALSE(CompilesToEphemeralTable(database, insert_escalation));
+  CHECK_FALSE(CompilesToEphemeralTable(database, "UPDATE escalations SET status = 'claimed' WHERE id = 1"));
+
+  database.Execute(insert_message, "append after the migration");
+  CHECK(database.QueryText("SELECT MAX(id) FROM messages", "read") == "8");
+  CHECK_THROWS_WITH(database.Execute("INSERT INTO messages (conversation_id, author, text, created_at_ms) "
+                                     "VALUES (7, 'robot', 'x', 9)",
+                                     "bad author"),
+                    Catch::Contains("CHECK constraint failed"));
+  CHECK_THROWS_WITH(database.Execute("UPDATE escalations SET status = 'lost'", "bad status"),
+                    Catch::Contains("CHECK constraint failed"));
+  // Still children of their conversation.
+  database.Execute("DELETE FROM conversations WHERE id = 7", "erase the conversation");
+  CHECK(Count(database, "messages") == 0);
+  CHECK(Count(database, "escalations") == 0);
+}
+
 TEST_CASE("the store opens a version 1 file, migrates it and serves its rows", "[migrations]") {
   testing::TempDirectory directory;
   const std::string path = directory.File("v1.db");
