@@ -11,6 +11,8 @@
 #include <signal.h>
 #include <sqlite3.h>
 
+#include "bot/json_writer.h"
+
 #include "bot/migrations.h"
 
 namespace coach::bot {
@@ -23,7 +25,7 @@ std::int64_t NowMs() {
 
 // Replaces invalid UTF-8 instead of throwing: a stored value must never make a later write fail.
 std::string DumpJson(const nlohmann::json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return DumpJsonText(value);
 }
 
 nlohmann::json ParseJson(const std::string& text, const nlohmann::json& fallback) {
@@ -825,16 +827,17 @@ StoreMetrics SqliteConversationStore::Metrics() {
     const bool own_transaction = !db.InTransaction();
     if (own_transaction) db.Execute("BEGIN", "begin metrics read");
     try {
-      auto by_state = db.Prepare("SELECT state_key, COUNT(*) FROM conversations GROUP BY state_key",
-                                 "count conversations by state");
-      metrics.conversations_by_state = ReadCounts(by_state);
-      auto by_status =
-          db.Prepare("SELECT status, COUNT(*) FROM conversations GROUP BY status", "count conversations by status");
-      metrics.conversations_by_status = ReadCounts(by_status);
-      auto by_level = db.Prepare(
-          "SELECT triage_level, COUNT(*) FROM conversations WHERE triage_level IS NOT NULL GROUP BY triage_level",
-          "count conversations by level");
-      metrics.conversations_by_level = ReadCounts(by_level);
+      // One scan for the three conversation gauges (no index serves them: see schema version 7).
+      auto conversations = db.Prepare(
+          "SELECT state_key, status, triage_level, COUNT(*) FROM conversations GROUP BY state_key, status, "
+          "triage_level",
+          "count conversations");
+      while (conversations.Step()) {
+        const auto count = conversations.Int(3);
+        metrics.conversations_by_state[conversations.Text(0)] += count;
+        metrics.conversations_by_status[conversations.Text(1)] += count;
+        if (!conversations.IsNull(2)) metrics.conversations_by_level[conversations.Text(2)] += count;
+      }
       auto escalations =
           db.Prepare("SELECT level, COUNT(*) FROM escalations WHERE status IN ('open', 'claimed') GROUP BY level",
                      "count open escalations");

@@ -9,6 +9,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "bot/json_writer.h"
+
 namespace coach::adapters::web {
 namespace {
 
@@ -39,16 +41,44 @@ void ConfigureJsonLogging(std::string_view level) {
   spdlog::set_default_logger(logger);
 }
 
+namespace {
+
+/// The line's fixed head: ts, level, event.
+bot::JsonWriter LineHead(spdlog::level::level_enum level, std::string_view event) {
+  bot::JsonWriter line;
+  const auto level_name = spdlog::level::to_string_view(level);
+  line.BeginObject()
+      .Key("ts")
+      .String(UtcTimestamp())
+      .Key("level")
+      .String(std::string_view(level_name.data(), level_name.size()))
+      .Key("event")
+      .String(event);
+  return line;
+}
+
+}  // namespace
+
 void LogEvent(spdlog::level::level_enum level, std::string_view event, const nlohmann::json& fields) {
   auto& logger = *spdlog::default_logger_raw();
   if (!logger.should_log(level)) return;
-  nlohmann::json line = {
-      {"ts", UtcTimestamp()},
-      {"level", std::string(spdlog::level::to_string_view(level).data(), spdlog::level::to_string_view(level).size())},
-      {"event", event}};
-  for (const auto& item : fields.items()) line[item.key()] = item.value();
-  // Replacement instead of an exception: a log line must never take a request down.
-  logger.log(level, "{}", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  auto line = LineHead(level, event);
+  // Invalid UTF-8 is replaced, never thrown: a log line must never take a request down.
+  for (const auto& item : fields.items()) line.Key(item.key()).Value(item.value());
+  line.EndObject();
+  logger.log(level, "{}", line.Text());
+}
+
+void LogHttpRequest(spdlog::level::level_enum level, std::string_view route, std::string_view method, int status,
+                    double duration_ms, std::int64_t conversation_id) {
+  auto& logger = *spdlog::default_logger_raw();
+  if (!logger.should_log(level)) return;
+  auto line = LineHead(level, "http_request");
+  line.Key("route").String(route).Key("method").String(method).Key("status").Int(status);
+  line.Key("duration_ms").Value(nlohmann::json(duration_ms));
+  if (conversation_id != 0) line.Key("conversation_id").Int(conversation_id);
+  line.EndObject();
+  logger.log(level, "{}", line.Text());
 }
 
 }  // namespace coach::adapters::web

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include <spdlog/common.h>
@@ -15,5 +16,10 @@ void ConfigureJsonLogging(std::string_view level);
 /// statuses and timings only: never message text or anything else a runner typed.
 void LogEvent(spdlog::level::level_enum level, std::string_view event,
               const nlohmann::json& fields = nlohmann::json::object());
+
+/// The per-request line (event "http_request"): LogEvent's format without building a JSON tree for it, as it runs
+/// for every request. conversation_id 0 = none.
+void LogHttpRequest(spdlog::level::level_enum level, std::string_view route, std::string_view method, int status,
+                    double duration_ms, std::int64_t conversation_id);
 
 }  // namespace coach::adapters::web

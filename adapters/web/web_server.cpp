@@ -22,6 +22,7 @@
 #include "adapters/web/static_assets.h"
 #include "adapters/web/structured_log.h"
 #include "bot/conversation_service.h"
+#include "bot/json_writer.h"
 
 namespace coach::adapters::web {
 namespace {
@@ -78,17 +79,27 @@ nlohmann::json QuickReplies(const nlohmann::json& stored) {
   return stored.is_array() ? stored : nlohmann::json::array();
 }
 
-nlohmann::json ReplyJson(const bot::MessageRecord& message) {
-  return {{"id", message.id},
-          {"text", message.text},
-          {"quick_replies", QuickReplies(message.quick_replies)},
-          {"kind", message.kind}};
-}
-
 nlohmann::json TranscriptLineJson(const bot::MessageRecord& message) {
   return {{"id", message.id},     {"author", AuthorName(message.author)},
           {"text", message.text}, {"quick_replies", QuickReplies(message.quick_replies)},
           {"kind", message.kind}, {"created_at", IsoTime(message.created_at_ms)}};
+}
+
+/// The answer to a runner message, written directly (it is the hottest body): {"replies": [ReplyJson...], "status"}.
+std::string RepliesBody(const bot::InboundResult& result) {
+  bot::JsonWriter body;
+  body.BeginObject().Key("replies").BeginArray();
+  for (const auto& reply : result.replies) {
+    body.BeginObject().Key("id").Int(reply.id).Key("kind").String(reply.kind).Key("quick_replies");
+    if (reply.quick_replies.is_array()) {
+      body.Value(reply.quick_replies);
+    } else {
+      body.BeginArray().EndArray();
+    }
+    body.Key("text").String(reply.text).EndObject();
+  }
+  body.EndArray().Key("status").String(result.status).EndObject();
+  return body.Take();
 }
 
 std::string Dump(const nlohmann::json& body) {
@@ -275,12 +286,8 @@ void WebServer::Impl::OnResponseReady(const Request& req, const Response& res) {
   current_request = RequestContext{};
   const auto duration = context.active ? Clock::now() - context.start : Clock::duration::zero();
   metrics.Record(context.route, req.method, res.status, duration);
-  nlohmann::json fields = {{"route", context.route},
-                           {"method", req.method},
-                           {"status", res.status},
-                           {"duration_ms", std::chrono::duration<double, std::milli>(duration).count()}};
-  if (context.conversation_id != 0) fields["conversation_id"] = context.conversation_id;
-  LogEvent(res.status >= 500 ? spdlog::level::warn : spdlog::level::info, "http_request", fields);
+  LogHttpRequest(res.status >= 500 ? spdlog::level::warn : spdlog::level::info, context.route, req.method, res.status,
+                 std::chrono::duration<double, std::milli>(duration).count(), context.conversation_id);
 }
 
 std::optional<WebServer::Impl::SessionAccess> WebServer::Impl::Authorize(const Request& req, Response& res,
@@ -458,10 +465,9 @@ void WebServer::Impl::PostMessage(const Request& req, Response& res) {
   if (!result.duplicate && result.triage_level && result.triage_level_changed) {
     metrics.CountTriageDecision(*result.triage_level);
   }
-  auto replies = nlohmann::json::array();
-  for (const auto& reply : result.replies) replies.push_back(ReplyJson(reply));
   res.set_header("Cache-Control", "no-store");
-  WriteJson(res, 200, {{"replies", std::move(replies)}, {"status", result.status}});
+  res.status = 200;
+  res.set_content(RepliesBody(result), "application/json");
 }
 
 void WebServer::Impl::GetTranscript(const Request& req, Response& res) {

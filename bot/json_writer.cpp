@@ -1,0 +1,168 @@
+#include "bot/json_writer.h"
+
+#include "dialog/text_input.h"
+
+namespace coach::bot {
+namespace {
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+// The characters JSON requires escaped, spelled as nlohmann spells them.
+bool NeedsEscape(unsigned char byte) {
+  return byte < 0x20 || byte == '"' || byte == '\\';
+}
+
+void AppendEscaped(std::string& out, unsigned char byte) {
+  switch (byte) {
+    case '"':
+      out += "\\\"";
+      return;
+    case '\\':
+      out += "\\\\";
+      return;
+    case '\b':
+      out += "\\b";
+      return;
+    case '\f':
+      out += "\\f";
+      return;
+    case '\n':
+      out += "\\n";
+      return;
+    case '\r':
+      out += "\\r";
+      return;
+    case '\t':
+      out += "\\t";
+      return;
+    default:
+      out += "\\u00";
+      out += kHexDigits[byte >> 4];
+      out += kHexDigits[byte & 0x0f];
+  }
+}
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view value) {
+  if (!dialog::IsValidUtf8(value)) {
+    // Rare (stored text is cleaned on the way in): nlohmann's replacement keeps the old behaviour exactly.
+    out += nlohmann::json(std::string(value)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  std::size_t run_start = 0;
+  for (std::size_t index = 0; index < value.size(); ++index) {
+    const auto byte = static_cast<unsigned char>(value[index]);
+    if (!NeedsEscape(byte)) continue;
+    out.append(value.data() + run_start, index - run_start);
+    AppendEscaped(out, byte);
+    run_start = index + 1;
+  }
+  out.append(value.data() + run_start, value.size() - run_start);
+  out += '"';
+}
+
+void JsonWriter::BeforeValue() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (!first_in_container_.empty()) {
+    if (!first_in_container_.back()) out_ += ',';
+    first_in_container_.back() = false;
+  }
+}
+
+JsonWriter& JsonWriter::BeginObject() {
+  BeforeValue();
+  out_ += '{';
+  first_in_container_.push_back(true);
+  return *this;
+}
+
+JsonWriter& JsonWriter::EndObject() {
+  out_ += '}';
+  first_in_container_.pop_back();
+  return *this;
+}
+
+JsonWriter& JsonWriter::BeginArray() {
+  BeforeValue();
+  out_ += '[';
+  first_in_container_.push_back(true);
+  return *this;
+}
+
+JsonWriter& JsonWriter::EndArray() {
+  out_ += ']';
+  first_in_container_.pop_back();
+  return *this;
+}
+
+JsonWriter& JsonWriter::Key(std::string_view key) {
+  BeforeValue();
+  AppendJsonString(out_, key);
+  out_ += ':';
+  after_key_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::String(std::string_view value) {
+  BeforeValue();
+  AppendJsonString(out_, value);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Int(std::int64_t value) {
+  BeforeValue();
+  out_ += std::to_string(value);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Bool(bool value) {
+  BeforeValue();
+  out_ += value ? "true" : "false";
+  return *this;
+}
+
+JsonWriter& JsonWriter::Null() {
+  BeforeValue();
+  out_ += "null";
+  return *this;
+}
+
+JsonWriter& JsonWriter::Value(const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::object:
+      BeginObject();
+      for (const auto& [key, item] : value.items()) {
+        Key(key);
+        Value(item);
+      }
+      return EndObject();
+    case nlohmann::json::value_t::array:
+      BeginArray();
+      for (const auto& item : value) Value(item);
+      return EndArray();
+    case nlohmann::json::value_t::string:
+      return String(value.get_ref<const std::string&>());
+    case nlohmann::json::value_t::boolean:
+      return Bool(value.get<bool>());
+    case nlohmann::json::value_t::number_integer:
+      return Int(value.get<std::int64_t>());
+    case nlohmann::json::value_t::null:
+      return Null();
+    default:
+      // Unsigned and floating-point numbers, binary, discarded: nlohmann's own formatting.
+      BeforeValue();
+      out_ += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      return *this;
+  }
+}
+
+std::string DumpJsonText(const nlohmann::json& value) {
+  return JsonWriter().Value(value).Take();
+}
+
+}  // namespace coach::bot
