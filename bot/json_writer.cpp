@@ -8,7 +8,7 @@ namespace {
 constexpr char kHexDigits[] = "0123456789abcdef";
 
 // The characters JSON requires escaped, spelled as nlohmann spells them.
-bool NeedsEscape(unsigned char byte) {
+inline bool NeedsEscape(unsigned char byte) {
   return byte < 0x20 || byte == '"' || byte == '\\';
 }
 
@@ -44,22 +44,34 @@ void AppendEscaped(std::string& out, unsigned char byte) {
 
 }  // namespace
 
+namespace {
+
+bool IsAscii(std::string_view value) {
+  unsigned char any_high = 0;
+  for (const char c : value) any_high |= static_cast<unsigned char>(c);
+  return (any_high & 0x80) == 0;
+}
+
+}  // namespace
+
 void AppendJsonString(std::string& out, std::string_view value) {
-  if (!dialog::IsValidUtf8(value)) {
+  if (!IsAscii(value) && !dialog::IsValidUtf8(value)) {
     // Rare (stored text is cleaned on the way in): nlohmann's replacement keeps the old behaviour exactly.
     out += nlohmann::json(std::string(value)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return;
   }
+  out.reserve(out.size() + value.size() + 2);
   out += '"';
-  std::size_t run_start = 0;
-  for (std::size_t index = 0; index < value.size(); ++index) {
-    const auto byte = static_cast<unsigned char>(value[index]);
+  const char* run_start = value.data();
+  const char* const end = value.data() + value.size();
+  for (const char* cursor = value.data(); cursor != end; ++cursor) {
+    const auto byte = static_cast<unsigned char>(*cursor);
     if (!NeedsEscape(byte)) continue;
-    out.append(value.data() + run_start, index - run_start);
+    out.append(run_start, static_cast<std::size_t>(cursor - run_start));
     AppendEscaped(out, byte);
-    run_start = index + 1;
+    run_start = cursor + 1;
   }
-  out.append(value.data() + run_start, value.size() - run_start);
+  out.append(run_start, static_cast<std::size_t>(end - run_start));
   out += '"';
 }
 
