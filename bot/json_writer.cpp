@@ -7,11 +7,6 @@ namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 
-// The characters JSON requires escaped, spelled as nlohmann spells them.
-inline bool NeedsEscape(unsigned char byte) {
-  return byte < 0x20 || byte == '"' || byte == '\\';
-}
-
 void AppendEscaped(std::string& out, unsigned char byte) {
   switch (byte) {
     case '"':
@@ -46,27 +41,42 @@ void AppendEscaped(std::string& out, unsigned char byte) {
 
 namespace {
 
-bool IsAscii(std::string_view value) {
-  unsigned char any_high = 0;
-  for (const char c : value) any_high |= static_cast<unsigned char>(c);
-  return (any_high & 0x80) == 0;
-}
+// 1 for the bytes JSON requires escaped, 2 for bytes of multi-byte UTF-8 (checked once per string), 0 otherwise.
+struct ByteClasses {
+  unsigned char of[256] = {};
+  constexpr ByteClasses() {
+    for (int byte = 0; byte < 0x20; ++byte) of[byte] = 1;
+    of[static_cast<unsigned char>('"')] = 1;
+    of[static_cast<unsigned char>('\\')] = 1;
+    for (int byte = 0x80; byte < 0x100; ++byte) of[byte] = 2;
+  }
+};
+constexpr ByteClasses kByteClasses;
 
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view value) {
-  if (!IsAscii(value) && !dialog::IsValidUtf8(value)) {
-    // Rare (stored text is cleaned on the way in): nlohmann's replacement keeps the old behaviour exactly.
-    out += nlohmann::json(std::string(value)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return;
-  }
-  out.reserve(out.size() + value.size() + 2);
+  const std::size_t start_size = out.size();
+  out.reserve(start_size + value.size() + 2);
   out += '"';
+  bool utf8_checked = false;
   const char* run_start = value.data();
   const char* const end = value.data() + value.size();
   for (const char* cursor = value.data(); cursor != end; ++cursor) {
     const auto byte = static_cast<unsigned char>(*cursor);
-    if (!NeedsEscape(byte)) continue;
+    const auto byte_class = kByteClasses.of[byte];
+    if (byte_class == 0) continue;
+    if (byte_class == 2) {
+      if (utf8_checked) continue;
+      if (!dialog::IsValidUtf8(value)) {
+        // Rare (stored text is cleaned on the way in): nlohmann's replacement keeps the old behaviour exactly.
+        out.resize(start_size);
+        out += nlohmann::json(std::string(value)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        return;
+      }
+      utf8_checked = true;
+      continue;
+    }
     out.append(run_start, static_cast<std::size_t>(cursor - run_start));
     AppendEscaped(out, byte);
     run_start = cursor + 1;
