@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "bot/conversation_store.h"
+#include "bot/wal_write_batching_vfs.h"
 
 namespace coach::bot {
 
@@ -113,7 +114,7 @@ SqliteDatabase::SqliteDatabase(const std::string& path) : path_(path) {
   (void)kStatisticsOff;
   // NOMUTEX: the owner serializes access, so SQLite's own per-connection mutex would only cost time.
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  int code = sqlite3_open_v2(path.c_str(), &database_, flags, nullptr);
+  int code = sqlite3_open_v2(path.c_str(), &database_, flags, WalWriteBatchingVfsName());
   if (code != SQLITE_OK) {
     std::string message = "open database '" + path + "'";
     sqlite3* failed = std::exchange(database_, nullptr);
