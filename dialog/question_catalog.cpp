@@ -330,6 +330,9 @@ const std::vector<Question>& Questions() {
       for (auto& group : question.keywords) {
         for (std::size_t i = 1; i < group.size(); ++i) group[i] = Normalized(group[i]);
       }
+      for (const auto& option : question.options) {
+        question.normalized_options.emplace_back(Normalized(option.value), Normalized(option.label));
+      }
     }
     return questions;
   }();
@@ -355,8 +358,13 @@ std::optional<std::string> ReadAnswer(const Question& question, std::string_view
   const std::string normalized = Normalized(text);
   if (normalized.empty()) return std::nullopt;
   // An exact quick reply, by value or by label, always counts.
-  for (const auto& option : question.options) {
-    if (normalized == Normalized(option.value) || normalized == Normalized(option.label)) return option.value;
+  const bool prepared = question.normalized_options.size() == question.options.size();
+  for (std::size_t index = 0; index < question.options.size(); ++index) {
+    const auto& option = question.options[index];
+    const bool matches = prepared ? normalized == question.normalized_options[index].first ||
+                                        normalized == question.normalized_options[index].second
+                                  : normalized == Normalized(option.value) || normalized == Normalized(option.label);
+    if (matches) return option.value;
   }
   const auto words = Words(text);
   if (question.type == AnswerType::pain_score) {

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dialog/reply.h"
@@ -36,6 +37,9 @@ struct Question {
   /// Words that pick an option when the runner types instead of tapping: {value, keywords...}; Questions() holds
   /// the keywords normalized (lower case, punctuation gone), as ReadAnswer matches them.
   std::vector<std::vector<std::string>> keywords;
+  /// Each option's value and label, normalized, in option order (filled by Questions(); ReadAnswer normalizes the
+  /// options itself for a question built elsewhere).
+  std::vector<std::pair<std::string, std::string>> normalized_options;
 };
 
 /// The fixed catalogue of questions, in the order each phase asks them. Red-flag screening comes first and
