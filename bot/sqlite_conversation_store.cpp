@@ -235,10 +235,15 @@ class SqliteConversationStore::ReaderPool {
 
 /// Checkpoints the WAL on its own thread and connection once a commit reports `threshold` frames in it. PASSIVE:
 /// it copies what no reader still needs and never blocks the writer, so turns keep committing meanwhile; the
-/// fsync of the database file happens here instead of inside a turn's commit.
+/// fsync of the database file happens here instead of inside a turn's commit. But under steady load commits append
+/// while it copies, so the WAL is never completely copied and SQLite never starts it over: it only grows. Past
+/// four times the threshold the thread therefore holds the store's writer mutex (no commit in this process can
+/// start) while a RESTART checkpoint copies the little PASSIVE left behind; the next commit starts the WAL over.
+/// (Waiting for SQLite's write lock instead lost every race against back-to-back group commits.)
 class SqliteConversationStore::BackgroundCheckpointer {
  public:
-  BackgroundCheckpointer(std::string path, int threshold) : path_(std::move(path)), threshold_(threshold) {
+  BackgroundCheckpointer(std::string path, int threshold, std::mutex& writer_mutex)
+      : path_(std::move(path)), threshold_(threshold), writer_mutex_(writer_mutex) {
     // Started with every signal blocked: a library thread must never be the one a SIGTERM meant for the
     // program's own handling (serve's sigwait thread) is delivered to, which would kill the process instead.
     sigset_t all_signals;
@@ -278,6 +283,12 @@ class SqliteConversationStore::BackgroundCheckpointer {
     return completed_;
   }
 
+  std::size_t WaitForRestarts(std::size_t at_least, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait_for(lock, timeout, [&] { return restarts_ >= at_least; });
+    return restarts_;
+  }
+
  private:
   void Run() {
     std::unique_ptr<SqliteDatabase> database;
@@ -288,27 +299,47 @@ class SqliteConversationStore::BackgroundCheckpointer {
       requested_ = false;
       lock.unlock();
       bool checkpointed = false;
+      bool restarted = false;
       try {
-        if (!database) database = std::make_unique<SqliteDatabase>(path_);
+        if (!database) {
+          database = std::make_unique<SqliteDatabase>(path_);
+          // A connection learns that the file is in WAL mode only when it first reads it; until then a checkpoint
+          // "succeeds" doing nothing (log and backfill -1), and the WAL grew without bound (found in session 3:
+          // 136 MB after 8,000 messages, database file untouched).
+          database->QueryText("SELECT COUNT(*) FROM sqlite_master", "open the WAL for checkpoints");
+          // RESTART waits this long for the writer's lock (and for readers of the old WAL) before giving up.
+          database->Execute("PRAGMA busy_timeout = 2000", "set busy_timeout");
+        }
         // BUSY (another checkpoint running, e.g. the shutdown one) just means: next time.
-        checkpointed = sqlite3_wal_checkpoint_v2(database->Handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                                 nullptr) == SQLITE_OK;
+        int frames_in_log = -1;
+        int frames_backfilled = -1;
+        checkpointed = sqlite3_wal_checkpoint_v2(database->Handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames_in_log,
+                                                 &frames_backfilled) == SQLITE_OK &&
+                       frames_in_log >= 0;
+        if (checkpointed && frames_in_log >= 4 * threshold_) {
+          std::lock_guard<std::mutex> pause_commits(writer_mutex_);
+          restarted = sqlite3_wal_checkpoint_v2(database->Handle(), nullptr, SQLITE_CHECKPOINT_RESTART, nullptr,
+                                                nullptr) == SQLITE_OK;
+        }
       } catch (const std::exception&) {
         // The database could not be opened: the next commit asks again, and the WAL keeps every commit meanwhile.
       }
       lock.lock();
       if (checkpointed) ++completed_;
+      if (restarted) ++restarts_;
       changed_.notify_all();
     }
   }
 
   std::string path_;
   int threshold_;
+  std::mutex& writer_mutex_;
   std::mutex mutex_;
   std::condition_variable changed_;
   bool requested_ = false;     ///< guarded by mutex_
   bool stopping_ = false;      ///< guarded by mutex_
   std::size_t completed_ = 0;  ///< guarded by mutex_
+  std::size_t restarts_ = 0;   ///< guarded by mutex_
   std::thread thread_;
 };
 
@@ -336,7 +367,7 @@ SqliteConversationStore::SqliteConversationStore(const std::string& path, Option
   MigrateSchema(*database_);
   if (mode == "wal") {
     readers_ = std::make_unique<ReaderPool>(path, options_.busy_timeout);
-    checkpointer_ = std::make_unique<BackgroundCheckpointer>(path, options_.checkpoint_after_frames);
+    checkpointer_ = std::make_unique<BackgroundCheckpointer>(path, options_.checkpoint_after_frames, mutex_);
     // Replaces SQLite's automatic checkpoint (which is itself a WAL hook) with the background one.
     sqlite3_wal_hook(database_->Handle(), &BackgroundCheckpointer::OnCommit, checkpointer_.get());
   }
@@ -363,6 +394,11 @@ auto SqliteConversationStore::WithReader(Use&& use) {
 std::size_t SqliteConversationStore::WaitForBackgroundCheckpoints(std::size_t at_least,
                                                                   std::chrono::milliseconds timeout) {
   return checkpointer_ ? checkpointer_->WaitForCompleted(at_least, timeout) : 0;
+}
+
+std::size_t SqliteConversationStore::WaitForBackgroundWalRestarts(std::size_t at_least,
+                                                                  std::chrono::milliseconds timeout) {
+  return checkpointer_ ? checkpointer_->WaitForRestarts(at_least, timeout) : 0;
 }
 
 std::size_t SqliteConversationStore::ReadConnectionsOpened() {

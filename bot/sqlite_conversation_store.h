@@ -100,6 +100,8 @@ class SqliteConversationStore final : public ConversationStore {
   std::size_t QueuedUnitsOfWork();
   /// Background checkpoints that succeeded so far; waits up to `timeout` for at least `at_least` of them (tests).
   std::size_t WaitForBackgroundCheckpoints(std::size_t at_least, std::chrono::milliseconds timeout);
+  /// The same for the RESTART checkpoints that let the WAL start over under steady load (tests).
+  std::size_t WaitForBackgroundWalRestarts(std::size_t at_least, std::chrono::milliseconds timeout);
   /// Read connections opened so far (tests: reads outside a transaction do not use the writer).
   std::size_t ReadConnectionsOpened();
 

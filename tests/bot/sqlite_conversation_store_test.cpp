@@ -652,11 +652,37 @@ TEST_CASE("the WAL is checkpointed in the background once it passes the threshol
   SqliteConversationStore::Options options;
   options.checkpoint_after_frames = 4;
   SqliteConversationStore store(path, options);
+  // Until the first checkpoint every page (the schema's included) is only in the WAL.
+  const auto database_bytes_before = std::filesystem::file_size(path);
   const auto id = store.SaveConversation(NewConversation("checkpoint"));
   for (int turn = 0; turn < 20; ++turn) store.AppendMessage(Line(id, Author::user, std::string(2000, 'x')));
   // Bounded wait for the other thread, not a timing assertion: a checkpointer that never runs fails here.
   CHECK(store.WaitForBackgroundCheckpoints(1, std::chrono::seconds(30)) >= 1);
+  // And it really copied pages into the database file: a checkpoint that "succeeded" doing nothing (its connection
+  // had never read the file, so it did not know about the WAL) once let the WAL grow without bound.
+  CHECK(std::filesystem::file_size(path) > database_bytes_before);
+  CHECK(std::filesystem::file_size(path) >= 8 * 4096);
   CHECK(store.MessagesAfter(id, 0, 100).size() == 20);
+  CHECK(store.IntegrityCheck().empty());
+}
+
+TEST_CASE("under steady writes the WAL starts over instead of growing without bound", "[store]") {
+  testing::TempDirectory directory;
+  const std::string path = directory.File("coachbot.db");
+  SqliteConversationStore::Options options;
+  options.checkpoint_after_frames = 4;  // a RESTART past 16 frames
+  SqliteConversationStore store(path, options);
+  const auto id = store.SaveConversation(NewConversation("restart"));
+  std::size_t restarts = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (int turn = 0; turn < 20; ++turn) store.AppendMessage(Line(id, Author::user, std::string(2000, 'x')));
+    // Bounded wait for the other thread (not a timing assertion): a checkpointer that never restarts fails here.
+    restarts = store.WaitForBackgroundWalRestarts(restarts + 1, std::chrono::seconds(30));
+  }
+  CHECK(restarts >= 3);
+  // The WAL file is reused from its start: far smaller than the 60 commits' frames (2 or more pages each).
+  CHECK(std::filesystem::file_size(path + "-wal") < 60 * 2 * 4096);
+  CHECK(store.MessagesAfter(id, 0, 100).size() == 60);
   CHECK(store.IntegrityCheck().empty());
 }
 
