@@ -19,10 +19,12 @@ using namespace coach::bot;
 
 namespace {
 
-void OpenWal(SqliteDatabase& database) {
+/// WAL mode without automatic checkpoints (every frame stays in the WAL), and the table the tests fill.
+void CreateWalDatabase(SqliteDatabase& database) {
   REQUIRE(database.QueryText("PRAGMA journal_mode = WAL", "wal") == std::optional<std::string>("wal"));
   database.Execute("PRAGMA synchronous = NORMAL", "synchronous");
-  database.Execute("PRAGMA wal_autocheckpoint = 0", "no checkpoints: every frame stays in the WAL");
+  database.Execute("PRAGMA wal_autocheckpoint = 0", "no checkpoints");
+  database.Execute("CREATE TABLE rows (id INTEGER PRIMARY KEY, body TEXT NOT NULL)", "create");
 }
 
 // Rows of about 1 KiB, so that a transaction spans many pages and its frames many writes without batching.
@@ -47,8 +49,7 @@ TEST_CASE("a commit reaches the WAL in one write and another connection sees it 
   testing::TempDirectory directory;
   const std::string path = directory.File("batched.db");
   SqliteDatabase writer(path);
-  OpenWal(writer);
-  writer.Execute("CREATE TABLE rows (id INTEGER PRIMARY KEY, body TEXT NOT NULL)", "create");
+  CreateWalDatabase(writer);
   SqliteDatabase reader(path);
   for (int round = 0; round < 20; ++round) {
     const auto writes_before = WalWritesIssued();
@@ -63,8 +64,7 @@ TEST_CASE("a transaction of more than 64 KiB of frames is written in pieces and 
   const std::string path = directory.File("large.db");
   {
     SqliteDatabase writer(path);
-    OpenWal(writer);
-    writer.Execute("CREATE TABLE rows (id INTEGER PRIMARY KEY, body TEXT NOT NULL)", "create");
+    CreateWalDatabase(writer);
     const auto writes_before = WalWritesIssued();
     InsertRows(writer, 0, 400);  // about 100 pages: 400 KiB of frames
     CHECK(WalWritesIssued() > writes_before + 4);
@@ -91,8 +91,7 @@ TEST_CASE("a WAL write that fails fails the commit, and the file keeps every ear
   const std::string path = directory.File("full.db");
   // Stays open (and idle) in this process, so that the WAL is not checkpointed away when the child runs.
   SqliteDatabase first_writer(path);
-  OpenWal(first_writer);
-  first_writer.Execute("CREATE TABLE rows (id INTEGER PRIMARY KEY, body TEXT NOT NULL)", "create");
+  CreateWalDatabase(first_writer);
   InsertRows(first_writer, 0, 10);
   const auto wal_size = std::filesystem::file_size(path + "-wal");
   // A child process whose files may not grow past the WAL's size plus 16 KiB: its big commit cannot be written.
