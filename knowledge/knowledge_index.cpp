@@ -311,7 +311,10 @@ std::string_view KnowledgeIndex::LastSentence(std::string_view text) {
 
 std::vector<SearchHit> KnowledgeIndex::SearchText(std::string_view question, int limit) const {
   const std::vector<std::string> words = QueryBuilder::Words(question);
-  if (ScopeCheck::AboutOtherBodyPartOnly(words) || ScopeCheck::AboutOtherSubjectOnly(words)) return {};
+  if (ScopeCheck::AboutOtherBodyPartOnly(words) || ScopeCheck::AboutOtherSubjectOnly(words) ||
+      ScopeCheck::AboutRacingOnly(words) || ScopeCheck::SmallTalkOnly(words)) {
+    return {};
+  }
   const std::vector<QueryTerm> terms = query_builder_->Terms(question);
   if (terms.empty()) return {};
 

@@ -4,6 +4,8 @@
 #include <iterator>
 #include <string_view>
 
+#include "knowledge/query_builder.h"
+
 namespace coach::knowledge {
 namespace {
 
@@ -120,6 +122,28 @@ constexpr std::string_view kOtherSubjectPhrases[] = {
     // errands for the bot: it gives coaching, it does not shop or book ("can you order me new shoes")
     "order me", "buy me", "book me"};
 
+// Racing and race performance, and sleep (before a race): subjects of their own unless the question also names the
+// back, pain, an injury or healing ("can I race a 10k with a sore back" is ours, "a good 5k time at 40" is not).
+constexpr std::string_view kRacingWords[] = {
+    "race",      "races",      "racing",  "raceday", "marathon", "marathons", "marathoner", "marathoners", "ultra",
+    "ultras",    "5k",         "10k",     "5km",     "10km",     "21k",       "42k",        "parkrun",     "parkruns",
+    "triathlon", "triathlons", "ironman", "pace",    "pacing",   "sleep",     "sleeping",   "slept",       "naps"};
+
+// Pain, injury and healing: with one of these a racing or sleep question is about the back after all.
+constexpr std::string_view kPainOrHealingWords[] = {
+    "hurt",     "hurts",   "hurting",   "pain",    "pains",     "painful",    "sore",     "soreness",
+    "ache",     "aches",   "aching",    "achy",    "injury",    "injuries",   "injured",  "strain",
+    "strained", "stiff",   "stiffness", "tight",   "tightness", "niggle",     "niggles",  "niggly",
+    "niggling", "twinge",  "twinges",   "spasm",   "spasms",    "numb",       "numbness", "tingling",
+    "heal",     "healing", "heals",     "healed",  "recover",   "recovering", "recovery", "rehab",
+    "physio",   "flare",   "flares",    "tweaked", "tender",    "discomfort", "agony",    "brace"};
+
+// Greetings and small talk: a message made of these and stop words asks nothing.
+constexpr std::string_view kSmallTalkWords[] = {"good",  "morning", "afternoon", "evening", "night",  "day",   "how",
+                                                "are",   "you",     "doing",     "today",   "nice",   "meet",  "there",
+                                                "thank", "thanks",  "bye",       "goodbye", "cheers", "great", "fine",
+                                                "hope",  "well",    "whats",     "up",      "sup"};
+
 template <std::size_t N>
 bool Contains(const std::string_view (&list)[N], const std::string& word) {
   return std::find(std::begin(list), std::end(list), word) != std::end(list);
@@ -158,8 +182,7 @@ bool ScopeCheck::AboutOtherBodyPartOnly(const std::vector<std::string>& words) {
   const bool saddle_numbness =
       any([](const std::string& w) { return Contains(kNumbnessWords, w); }) &&
       any([](const std::string& w) { return w == "groin" || w == "saddle" || w == "genitals" || w == "bottom"; });
-  return other && !any([](const std::string& w) { return IsBackWord(w); }) && !SpreadsDownALeg(words) &&
-         !saddle_numbness;
+  return other && !NamesTheBack(words) && !SpreadsDownALeg(words) && !saddle_numbness;
 }
 
 bool ScopeCheck::IsOtherSubject(const std::string& word) {
@@ -172,7 +195,30 @@ bool ScopeCheck::AboutOtherSubjectOnly(const std::vector<std::string>& words) {
   for (std::size_t i = 0; !other && i + 1 < words.size(); ++i) {
     other = Contains(kOtherSubjectPhrases, words[i] + " " + words[i + 1]);
   }
-  return other && !any([](const std::string& w) { return IsBackWord(w); });
+  return other && !NamesTheBack(words);
+}
+
+bool ScopeCheck::NamesTheBack(const std::vector<std::string>& words) {
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (!IsBackWord(words[i])) continue;
+    const bool back_to_back =
+        words[i] == "back" && ((i + 2 < words.size() && words[i + 1] == "to" && words[i + 2] == "back") ||
+                               (i >= 2 && words[i - 1] == "to" && words[i - 2] == "back"));
+    if (!back_to_back) return true;
+  }
+  return false;
+}
+
+bool ScopeCheck::AboutRacingOnly(const std::vector<std::string>& words) {
+  const auto any = [&](auto predicate) { return std::any_of(words.begin(), words.end(), predicate); };
+  return any([](const std::string& w) { return Contains(kRacingWords, w); }) &&
+         !any([](const std::string& w) { return Contains(kPainOrHealingWords, w); }) && !NamesTheBack(words);
+}
+
+bool ScopeCheck::SmallTalkOnly(const std::vector<std::string>& words) {
+  return !words.empty() && std::all_of(words.begin(), words.end(), [](const std::string& w) {
+    return Contains(kSmallTalkWords, w) || QueryBuilder::IsStopWord(w);
+  });
 }
 
 std::vector<std::string> ScopeCheck::OtherSubjectWords() {

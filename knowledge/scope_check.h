@@ -18,6 +18,17 @@ class ScopeCheck {
   /// kit other than shoes, accounts and payments) and nothing of the back. Such questions share "run", "race" or
   /// "marathon" with several topics, and their subject word alone cannot outweigh that in the coverage.
   static bool AboutOtherSubjectOnly(const std::vector<std::string>& words);
+  /// Whether a question is about racing, race performance or sleep before a race ("a good 5k time for a 40 year old",
+  /// "hours of sleep for marathoners", "back-to-back half marathons") and names no back, pain, injury or healing
+  /// word: the distance, healing and older-runner topics share "marathon", "sleep" and ages with such questions, and
+  /// would answer them confidently about back pain the runner never mentioned.
+  static bool AboutRacingOnly(const std::vector<std::string>& words);
+  /// Whether a message is a greeting or small talk and nothing else ("Good morning! How are you today?"): "morning"
+  /// alone matches the topics that talk about morning stiffness.
+  static bool SmallTalkOnly(const std::vector<std::string>& words);
+  /// Whether any word puts the question in the content's scope (IsBackWord), except "back" in "back to back"
+  /// (one after the other).
+  static bool NamesTheBack(const std::vector<std::string>& words);
   static bool IsOtherSubject(const std::string& word);
   /// The other subjects' words and two-word phrases, so that a test can prove none of them is in the content.
   static std::vector<std::string> OtherSubjectWords();

@@ -138,3 +138,31 @@ TEST_CASE("no other-subject word occurs anywhere in the product content", "[scop
     CHECK(content_words.count(word) == 0);
   }
 }
+
+TEST_CASE("racing, race times and sleep before a race with no back, pain or healing word are out of scope",
+          "[scope]") {
+  const auto racing_only = [](const std::string& question) {
+    return ScopeCheck::AboutRacingOnly(QueryBuilder::Words(question));
+  };
+  CHECK(racing_only("what finishing 10k time counts as decent for a woman of 52"));
+  CHECK(racing_only("can I do two marathons a month apart"));
+  CHECK(racing_only("how much sleep before a parkrun"));
+  // "back to back" is one after the other, not the back.
+  CHECK(racing_only("is it smart to race back to back weekends"));
+  CHECK_FALSE(racing_only("can I race a 10k with a sore back"));
+  CHECK_FALSE(racing_only("marathon in six weeks, will my back be healed by then"));
+  CHECK_FALSE(racing_only("does sleep help me recover"));
+  CHECK_FALSE(racing_only("my lower back stiffens at the end of long runs"));
+  CHECK_FALSE(racing_only("how far should my long run be"));
+}
+
+TEST_CASE("a greeting or small talk alone asks nothing", "[scope]") {
+  const auto small_talk = [](const std::string& question) {
+    return ScopeCheck::SmallTalkOnly(QueryBuilder::Words(question));
+  };
+  CHECK(small_talk("Good evening, how are you doing?"));
+  CHECK(small_talk("hi there, nice to meet you"));
+  CHECK_FALSE(small_talk("good morning, my back is stiff every morning"));
+  CHECK_FALSE(small_talk("how long does it take to heal"));
+  CHECK_FALSE(small_talk(""));
+}
