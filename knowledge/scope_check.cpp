@@ -97,8 +97,11 @@ constexpr std::string_view kOtherSubjects[] = {
     "email", "phone", "booking", "appointment",
     // kit other than shoes, skin and feet
     "headphones", "earbuds", "socks", "glasses", "jacket", "blister", "blisters", "chafing", "toenail", "toenails",
-    // other health subjects
-    "anxiety", "depression", "period", "periods", "stitch",
+    // other health subjects, and colds and other illnesses ("should I run with a cold")
+    "anxiety", "depression", "period", "periods", "stitch", "flu", "covid", "sick", "illness", "cough", "coughing",
+    "virus", "asthma", "inhaler", "breathing", "breathless",
+    // clothing other than shoes (compression shorts are the brace topic's)
+    "shirt", "shirts", "tshirt", "singlet", "gloves", "hat", "hats", "leggings", "bra", "bras",
     // mobility aids: walking with help is not running ("a mobility scooter for my father")
     "scooter", "scooters", "wheelchair", "wheelchairs", "zimmer", "stairlift", "rollator",
     // running-adjacent subjects: heat and cold, dogs and buggies, track and speed sessions, watches and apps,
@@ -109,7 +112,8 @@ constexpr std::string_view kOtherSubjects[] = {
     "fasting", "fasted", "music", "playlist", "podcast", "podcasts", "motivation", "motivated", "bored", "taper",
     "tapering"};
 
-// Two-word subjects whose words alone are ours ("heal faster" is a healing question, "run faster" a speed one).
+// Two- and three-word subjects whose words alone are ours ("heal faster" is a healing question, "run faster" a speed
+// one).
 constexpr std::string_view kOtherSubjectPhrases[] = {
     "run faster", "running faster", "get faster", "getting faster", "race time", "finish time", "finishing time",
     "personal best", "speed work", "race pace", "marathon pace",
@@ -117,6 +121,8 @@ constexpr std::string_view kOtherSubjectPhrases[] = {
     "too hot", "too cold", "hot weather", "cold weather", "hot day", "hot days", "in the heat", "my dog", "a dog",
     "the dog", "our dog", "interval training", "interval session", "interval sessions", "track session",
     "track sessions", "track workout", "track workouts", "heart rate", "running watch", "apple watch",
+    // colds, the time of day, running in the dark
+    "a cold", "head cold", "chest infection", "time of day", "the dark",
     // mobility aids
     "walking stick", "walking frame", "walking aid",
     // errands for the bot: it gives coaching, it does not shop or book ("can you order me new shoes")
@@ -193,7 +199,9 @@ bool ScopeCheck::AboutOtherSubjectOnly(const std::vector<std::string>& words) {
   const auto any = [&](auto predicate) { return std::any_of(words.begin(), words.end(), predicate); };
   bool other = any([](const std::string& w) { return IsOtherSubject(w); });
   for (std::size_t i = 0; !other && i + 1 < words.size(); ++i) {
-    other = Contains(kOtherSubjectPhrases, words[i] + " " + words[i + 1]);
+    const std::string pair = words[i] + " " + words[i + 1];
+    other = Contains(kOtherSubjectPhrases, pair) ||
+            (i + 2 < words.size() && Contains(kOtherSubjectPhrases, pair + " " + words[i + 2]));
   }
   return other && !NamesTheBack(words);
 }

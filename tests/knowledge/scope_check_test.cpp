@@ -166,3 +166,14 @@ TEST_CASE("a greeting or small talk alone asks nothing", "[scope]") {
   CHECK_FALSE(small_talk("how long does it take to heal"));
   CHECK_FALSE(small_talk(""));
 }
+
+TEST_CASE("colds and illnesses, clothing other than shoes and the time of day are other subjects", "[scope]") {
+  const auto other_subject = [](const std::string& question) {
+    return ScopeCheck::AboutOtherSubjectOnly(QueryBuilder::Words(question));
+  };
+  CHECK(other_subject("is a short jog ok when I have a cold"));
+  CHECK(other_subject("running after the flu, how soon"));
+  CHECK(other_subject("do I need gloves and a hat in January"));
+  CHECK(other_subject("which time of day is kindest for an easy run"));
+  CHECK_FALSE(other_subject("my back aches since I had the flu, can I run"));
+}
