@@ -73,7 +73,10 @@ constexpr std::array kStopWords = {
     "either", "neither", "both", "though", "although", "however", "unless", "besides",
     // Whether something helps is the framing ("can stretching fix my back pain", "is there a cure"): "help" is in
     // nearly every topic and weighs nothing, its synonyms should not weigh more.
-    "fix", "fixes", "fixed", "cure", "cures", "solve", "solves"};
+    "fix", "fixes", "fixed", "cure", "cures", "solve", "solves",
+    // More framing in other voices: a verdict asked for ("yay or nay", "am I grand to"), a reminder, a generic
+    // qualifier ("a specific reason", "part of the deal"), chat particles ("hello po", "flat na").
+    "yay", "nay", "grand", "reckon", "remind", "specific", "part", "po", "na"};
 
 bool IsAsciiDigit(char c) {
   return c >= '0' && c <= '9';

@@ -144,6 +144,12 @@ constexpr std::string_view kPainOrHealingWords[] = {
     "heal",     "healing", "heals",     "healed",  "recover",   "recovering", "recovery", "rehab",
     "physio",   "flare",   "flares",    "tweaked", "tender",    "discomfort", "agony",    "brace"};
 
+// The content's own practices: a race question about warming up, stretching or core work is ours ("do I need to warm
+// up for a slow 5k"); racing distances, times and sleep are not.
+constexpr std::string_view kPracticeWords[] = {"warm",      "warmup",     "warmups",  "cool",   "cooldown", "stretch",
+                                               "stretches", "stretching", "mobility", "yoga",   "drills",   "core",
+                                               "plank",     "planks",     "foam",     "roller", "brace",    "belt"};
+
 // Greetings and small talk: a message made of these and stop words asks nothing.
 constexpr std::string_view kSmallTalkWords[] = {"good",  "morning", "afternoon", "evening", "night",  "day",   "how",
                                                 "are",   "you",     "doing",     "today",   "nice",   "meet",  "there",
@@ -220,7 +226,8 @@ bool ScopeCheck::NamesTheBack(const std::vector<std::string>& words) {
 bool ScopeCheck::AboutRacingOnly(const std::vector<std::string>& words) {
   const auto any = [&](auto predicate) { return std::any_of(words.begin(), words.end(), predicate); };
   return any([](const std::string& w) { return Contains(kRacingWords, w); }) &&
-         !any([](const std::string& w) { return Contains(kPainOrHealingWords, w); }) && !NamesTheBack(words);
+         !any([](const std::string& w) { return Contains(kPainOrHealingWords, w) || Contains(kPracticeWords, w); }) &&
+         !NamesTheBack(words);
 }
 
 bool ScopeCheck::SmallTalkOnly(const std::vector<std::string>& words) {

@@ -20,8 +20,9 @@ class ScopeCheck {
   static bool AboutOtherSubjectOnly(const std::vector<std::string>& words);
   /// Whether a question is about racing, race performance or sleep before a race ("a good 5k time for a 40 year old",
   /// "hours of sleep for marathoners", "back-to-back half marathons") and names no back, pain, injury or healing
-  /// word: the distance, healing and older-runner topics share "marathon", "sleep" and ages with such questions, and
-  /// would answer them confidently about back pain the runner never mentioned.
+  /// word and none of the content's practices (warm-up, stretches, core work, foam rolling, a brace): the distance,
+  /// healing and older-runner topics share "marathon", "sleep" and ages with such questions, and would answer them
+  /// confidently about back pain the runner never mentioned.
   static bool AboutRacingOnly(const std::vector<std::string>& words);
   /// Whether a message is a greeting or small talk and nothing else ("Good morning! How are you today?"): "morning"
   /// alone matches the topics that talk about morning stiffness.

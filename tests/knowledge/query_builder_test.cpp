@@ -172,3 +172,10 @@ TEST_CASE("an unknown adverb or comparative also searches the content word it is
   const QueryBuilder knows_mildly(Synonyms(), {"mildly", "mild"});
   CHECK(knows_mildly.Terms("mildly")[0].alternatives == std::vector<std::string>{"mildly"});
 }
+
+TEST_CASE("asking for a verdict or a reminder is framing, not the subject", "[query]") {
+  const QueryBuilder builder(Synonyms(), {"corset", "running", "plan"}, SynonymMode::kQueryExpansion);
+  CHECK(Typed(builder.Terms("corset for running, yay or nay")) == std::vector<std::string>{"corset", "running"});
+  CHECK(Typed(builder.Terms("remind me of the plan")) == std::vector<std::string>{"plan"});
+  CHECK(Typed(builder.Terms("is there a specific reason")) == std::vector<std::string>{"reason"});
+}

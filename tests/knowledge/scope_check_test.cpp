@@ -139,8 +139,7 @@ TEST_CASE("no other-subject word occurs anywhere in the product content", "[scop
   }
 }
 
-TEST_CASE("racing, race times and sleep before a race with no back, pain or healing word are out of scope",
-          "[scope]") {
+TEST_CASE("racing, race times and sleep before a race with no back, pain or healing word are out of scope", "[scope]") {
   const auto racing_only = [](const std::string& question) {
     return ScopeCheck::AboutRacingOnly(QueryBuilder::Words(question));
   };
@@ -176,4 +175,13 @@ TEST_CASE("colds and illnesses, clothing other than shoes and the time of day ar
   CHECK(other_subject("do I need gloves and a hat in January"));
   CHECK(other_subject("which time of day is kindest for an easy run"));
   CHECK_FALSE(other_subject("my back aches since I had the flu, can I run"));
+}
+
+TEST_CASE("a race question about the content's own practices stays in scope", "[scope]") {
+  const auto racing_only = [](const std::string& question) {
+    return ScopeCheck::AboutRacingOnly(QueryBuilder::Words(question));
+  };
+  CHECK_FALSE(racing_only("should I warm up before a parkrun"));
+  CHECK_FALSE(racing_only("stretching the day before a marathon, yes or no"));
+  CHECK(racing_only("how should I pace the second half of a marathon"));
 }
