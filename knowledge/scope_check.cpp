@@ -12,14 +12,16 @@ namespace {
 // Body parts the content does not treat. Not "leg" or "thigh": pain spreading down a leg is a back symptom
 // (sciatica). Not "foot" or "heel": they come up in questions about shoes and running form.
 constexpr std::string_view kOtherBodyParts[] = {
-    "knee",    "knees",     "kneecap", "kneecaps", "patella",  "ankle",     "ankles",   "shin",   "shins", "calf",
-    "calves",  "achilles",  "quad",    "quads",    "groin",    "neck",      "wrist",    "wrists", "toe",   "toes",
-    "plantar", "fasciitis", "itb",     "itbs",     "headache", "headaches", "migraine", "jaw",    "tendon"};
+    "knee", "knees",  "kneecap",  "kneecaps",  "patella", "ankle",   "ankles",     "shin",       "shins",
+    "calf", "calves", "achilles", "quad",      "quads",   "groin",   "neck",       "wrist",      "wrists",
+    "toe",  "toes",   "plantar",  "fasciitis", "itb",     "itbs",    "headache",   "headaches",  "migraine",
+    "jaw",  "tendon", "lung",     "lungs",     "bunion",  "bunions", "metatarsal", "metatarsals"};
 
 // The upper body as running form describes it ("my shoulders hunch", "arms swing across my body", "keep your head
-// up"): another injury only when the question says it hurts.
-constexpr std::string_view kFormBodyParts[] = {"shoulder", "shoulders", "arm",   "arms", "hand",   "hands",
-                                               "elbow",    "elbows",    "chest", "head", "finger", "fingers"};
+// up") or foam rolling reaches it ("roll up to your ribs"): another injury only when the question says it hurts.
+constexpr std::string_view kFormBodyParts[] = {"shoulder", "shoulders", "arm",    "arms",  "hand",
+                                               "hands",    "elbow",     "elbows", "chest", "head",
+                                               "finger",   "fingers",   "rib",    "ribs",  "ribcage"};
 
 // Hamstrings belong to the back's stretches ("tight hamstrings tug on the pelvis"); a strained hamstring is a
 // leg injury.

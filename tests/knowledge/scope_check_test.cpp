@@ -26,6 +26,8 @@ TEST_CASE("a question about another body part alone is out of scope", "[scope]")
   CHECK(OutOfScope("stiff neck when i run"));
   CHECK(OutOfScope("achilles is sore in the mornings"));
   CHECK(OutOfScope("pulled my hamstring, can i run"));
+  CHECK(OutOfScope("my ribs ache when I breathe hard uphill"));
+  CHECK(OutOfScope("bunion rubbing on long runs"));
 }
 
 TEST_CASE("a back, spine, hip, glute or core word keeps it in scope", "[scope]") {
