@@ -62,6 +62,12 @@ std::string Excerpt(const std::string& body, const std::string& summary) {
 // can move a topic by at most classifier_weight * ln(1 / floor) points, so a clearer BM25 win needs no classifier.
 constexpr double kMinProbability = 1e-3;
 
+// Whether a "not sure" from BM25 could still be answered by agreement with the classifier.
+bool AgreementPossible(const AnswerDecision& bm25, const AnswerThresholds& thresholds) {
+  return thresholds.agreement_min_probability > 0 && !bm25.bm25_topic_id.empty() && bm25.score > 0 &&
+         bm25.coverage >= thresholds.agreement_min_coverage;
+}
+
 }  // namespace
 
 AnswerDecision PickAnswer(const std::vector<SearchHit>& hits, const AnswerThresholds& thresholds) {
@@ -82,7 +88,17 @@ AnswerDecision PickAnswer(const std::vector<SearchHit>& hits, const AnswerThresh
 AnswerDecision PickAnswer(const std::vector<SearchHit>& hits, const std::vector<std::string>& topic_ids,
                           const std::vector<double>& probabilities, const AnswerThresholds& thresholds) {
   AnswerDecision decision = PickAnswer(hits, thresholds);
-  if (hits.empty() || hits[0].score <= 0 || thresholds.classifier_weight <= 0) return decision;
+  if (hits.empty() || hits[0].score <= 0) return decision;
+  if (!decision.topic_id && AgreementPossible(decision, thresholds)) {
+    const auto top = std::max_element(probabilities.begin(), probabilities.end()) - probabilities.begin();
+    if (static_cast<std::size_t>(top) < topic_ids.size() && topic_ids[top] == hits[0].topic_id &&
+        probabilities[top] >= thresholds.agreement_min_probability) {
+      decision.topic_id = hits[0].topic_id;
+      decision.classifier_probability = probabilities[top];
+      return decision;
+    }
+  }
+  if (thresholds.classifier_weight <= 0) return decision;
   double best_mix = -std::numeric_limits<double>::infinity();
   for (std::size_t k = 0; k < topic_ids.size() && k < probabilities.size(); ++k) {
     double score = 0;
@@ -113,9 +129,13 @@ std::unique_ptr<KnowledgeBase> KnowledgeBase::FromDirectory(const std::filesyste
 AnswerDecision KnowledgeBase::Decide(std::string_view question) const {
   const auto hits = index_->Search(question, static_cast<int>(index_->topic_count()));
   const AnswerDecision bm25 = PickAnswer(hits, thresholds_);
-  // Only a question BM25 answers needs the classifier (it never turns a "not sure" into an answer), and only when the
+  // The classifier is needed for a "not sure" only when agreement could answer it, and for an answer only when the
   // runner-up is within the classifier's reach.
-  if (!bm25.topic_id || thresholds_.classifier_weight <= 0) return bm25;
+  if (!bm25.topic_id) {
+    if (!AgreementPossible(bm25, thresholds_)) return bm25;
+    return PickAnswer(hits, classifier_->topic_ids(), classifier_->Probabilities(question), thresholds_);
+  }
+  if (thresholds_.classifier_weight <= 0) return bm25;
   if (bm25.score - bm25.runner_up_score > thresholds_.classifier_weight * std::log(1 / kMinProbability)) return bm25;
   return PickAnswer(hits, classifier_->topic_ids(), classifier_->Probabilities(question), thresholds_);
 }

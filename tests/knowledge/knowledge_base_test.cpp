@@ -70,7 +70,10 @@ TEST_CASE("a link in the excerpt keeps only safe targets", "[answer]") {
 }
 
 TEST_CASE("a weak or ambiguous match gets no answer", "[answer]") {
-  const KnowledgeBase strict(Fixture(), AnswerThresholds{1000.0, 0.5, 0.5});
+  // An unreachable bar, and no answer by the classifier's agreement either.
+  AnswerThresholds unreachable{1000.0, 0.5, 0.5};
+  unreachable.agreement_min_probability = 0;
+  const KnowledgeBase strict(Fixture(), unreachable);
   CHECK_FALSE(strict.Answer("how long should I hold a hamstring stretch?"));
   const KnowledgeBase knowledge(Fixture(), AnswerThresholds{1.0, 0.5, 0.5});
   CHECK_FALSE(knowledge.Answer("what will the weather be like on Sunday?"));

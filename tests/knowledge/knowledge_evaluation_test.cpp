@@ -823,3 +823,47 @@ TEST_CASE("FAQ holdout v11: floor at its first-run figures", "[evaluation]") {
   CHECK(figures.correct >= 47);
   CHECK(figures.rejected >= 12);
 }
+
+// Hidden (run with `coach_knowledge_tests "[tuning-agreement]"`): answering a BM25 "not sure" when BM25's best topic is
+// also the classifier's top topic, by the classifier's probability and BM25's coverage: left-out questions made right
+// and wrong (classifier retrained per fold) and tuning off-topic questions accepted. Never reads a holdout.
+TEST_CASE("agreement grid on leave-questions-out and the off-topic questions", "[.][tuning-agreement]") {
+  struct Asked {
+    std::optional<std::string> topic;
+    std::vector<coach::knowledge::SearchHit> hits;
+    std::vector<double> probabilities;
+  };
+  std::vector<Asked> asked;
+  std::vector<std::string> topic_ids;
+  for (const auto& fold : LeaveQuestionsOutFolds(ProductKnowledge().content(), kFolds)) {
+    const KnowledgeBase knowledge(fold.training, ProductKnowledge().thresholds());
+    topic_ids = knowledge.classifier().topic_ids();
+    for (const auto& question : fold.removed) {
+      asked.push_back({question.topic, knowledge.index().Search(question.text, 17),
+                       knowledge.classifier().Probabilities(question.text)});
+    }
+  }
+  for (const auto& question : TuningOffTopicQuestions()) {
+    asked.push_back({std::nullopt, ProductKnowledge().index().Search(question.text, 17),
+                     ProductKnowledge().classifier().Probabilities(question.text)});
+  }
+  for (const double probability : {0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9}) {
+    for (const double coverage : {0.0, 0.1, 0.2, 0.3, 0.4}) {
+      AnswerThresholds thresholds = ProductKnowledge().thresholds();
+      thresholds.agreement_min_probability = probability;
+      thresholds.agreement_min_coverage = coverage;
+      int right = 0, wrong = 0, accepted = 0;
+      for (const auto& question : asked) {
+        const auto decision = PickAnswer(question.hits, topic_ids, question.probabilities, thresholds);
+        if (!question.topic) {
+          accepted += decision.topic_id ? 1 : 0;
+        } else if (decision.topic_id) {
+          (decision.topic_id == question.topic ? right : wrong) += 1;
+        }
+      }
+      std::printf("agreement p >= %.1f coverage >= %.1f  leave-out right %d wrong %d  off-topic accepted %d\n",
+                  probability, coverage, right, wrong, accepted);
+    }
+  }
+  SUCCEED();
+}

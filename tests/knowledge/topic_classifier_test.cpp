@@ -71,7 +71,8 @@ TEST_CASE("training is deterministic: the same content gives the same probabilit
   }
 }
 
-TEST_CASE("the classifier picks among topics only when BM25 answers", "[classifier][answer]") {
+TEST_CASE("the classifier picks among topics when BM25 answers, and answers only by agreement",
+          "[classifier][answer]") {
   const std::vector<std::string> topics = {"a", "b", "c"};
   AnswerThresholds thresholds{5.0, 10.0, 0.5};
   thresholds.classifier_weight = 2.0;
@@ -88,9 +89,22 @@ TEST_CASE("the classifier picks among topics only when BM25 answers", "[classifi
     const auto decision = PickAnswer({{"a", 20.0, 1.0}, {"b", 8.0, 1.0}}, topics, {0.1, 0.85, 0.05}, thresholds);
     CHECK(decision.topic_id == std::optional<std::string>("a"));
   }
-  SECTION("BM25's not-sure stays not sure, however sure the classifier is") {
-    const auto decision = PickAnswer({{"a", 4.0, 1.0}}, topics, {0.98, 0.01, 0.01}, thresholds);
+  SECTION("BM25's not-sure stays not sure when the classifier prefers another topic") {
+    const auto decision = PickAnswer({{"a", 4.0, 1.0}}, topics, {0.02, 0.97, 0.01}, thresholds);
     CHECK_FALSE(decision.topic_id);
+  }
+  SECTION("BM25's not-sure is answered when the classifier agrees with enough probability") {
+    const auto decision = PickAnswer({{"a", 4.0, 1.0}}, topics, {0.6, 0.3, 0.1}, thresholds);
+    CHECK(decision.topic_id == std::optional<std::string>("a"));
+    CHECK(decision.classifier_probability == 0.6);
+  }
+  SECTION("agreement below the probability or the coverage bar stays not sure") {
+    CHECK_FALSE(PickAnswer({{"a", 4.0, 1.0}}, topics, {0.35, 0.33, 0.32}, thresholds).topic_id);
+    CHECK_FALSE(PickAnswer({{"a", 4.0, 0.1}}, topics, {0.98, 0.01, 0.01}, thresholds).topic_id);
+  }
+  SECTION("no agreement when it is turned off") {
+    thresholds.agreement_min_probability = 0;
+    CHECK_FALSE(PickAnswer({{"a", 4.0, 1.0}}, topics, {0.98, 0.01, 0.01}, thresholds).topic_id);
   }
   SECTION("weight 0 is BM25 alone") {
     thresholds.classifier_weight = 0;
@@ -102,6 +116,7 @@ TEST_CASE("the classifier picks among topics only when BM25 answers", "[classifi
 TEST_CASE("the knowledge base's decision mixes BM25 and the classifier", "[classifier][answer]") {
   AnswerThresholds bm25_only;
   bm25_only.classifier_weight = 0;
+  bm25_only.agreement_min_probability = 0;
   const KnowledgeBase plain(Fixture(), bm25_only);
   const KnowledgeBase mixed(Fixture());
   for (const auto& topic : mixed.content().topics) {
@@ -109,8 +124,9 @@ TEST_CASE("the knowledge base's decision mixes BM25 and the classifier", "[class
       const auto bm25 = plain.Decide(question);
       const auto decision = mixed.Decide(question);
       INFO(question);
-      // Same decision to answer; the topic may differ only when BM25 answered.
-      CHECK(decision.topic_id.has_value() == bm25.topic_id.has_value());
+      // Whatever BM25 answers is answered; beyond that only BM25's own best topic, by agreement.
+      if (bm25.topic_id) CHECK(decision.topic_id.has_value());
+      if (decision.topic_id && !bm25.topic_id) CHECK(*decision.topic_id == bm25.best_topic_id);
       CHECK(decision.bm25_topic_id == bm25.best_topic_id);
     }
   }
