@@ -101,7 +101,7 @@ constexpr std::string_view kOtherSubjects[] = {
     "headphones", "earbuds", "socks", "glasses", "jacket", "blister", "blisters", "chafing", "toenail", "toenails",
     // other health subjects, and colds and other illnesses ("should I run with a cold")
     "anxiety", "depression", "period", "periods", "stitch", "flu", "covid", "sick", "illness", "cough", "coughing",
-    "virus", "asthma", "inhaler", "breathing", "breathless",
+    "virus", "asthma", "inhaler", "breathing", "breathless", "pregnant", "pregnancy",
     // clothing other than shoes (compression shorts are the brace topic's)
     "shirt", "shirts", "tshirt", "singlet", "gloves", "hat", "hats", "leggings", "bra", "bras",
     // mobility aids: walking with help is not running ("a mobility scooter for my father")
@@ -153,10 +153,10 @@ constexpr std::string_view kPracticeWords[] = {"warm",      "warmup",     "warmu
                                                "plank",     "planks",     "foam",     "roller", "brace",    "belt"};
 
 // Greetings and small talk: a message made of these and stop words asks nothing.
-constexpr std::string_view kSmallTalkWords[] = {"good",  "morning", "afternoon", "evening", "night",  "day",   "how",
-                                                "are",   "you",     "doing",     "today",   "nice",   "meet",  "there",
-                                                "thank", "thanks",  "bye",       "goodbye", "cheers", "great", "fine",
-                                                "hope",  "well",    "whats",     "up",      "sup"};
+constexpr std::string_view kSmallTalkWords[] = {
+    "good", "morning", "afternoon", "evening", "night",  "day",     "how",     "are",       "you",    "doing", "today",
+    "nice", "meet",    "there",     "thank",   "thanks", "bye",     "goodbye", "cheers",    "great",  "fine",  "hope",
+    "well", "whats",   "up",        "sup",     "cool",   "awesome", "perfect", "brilliant", "lovely", "later", "cya"};
 
 template <std::size_t N>
 bool Contains(const std::string_view (&list)[N], const std::string& word) {

@@ -163,6 +163,8 @@ TEST_CASE("a greeting or small talk alone asks nothing", "[scope]") {
   };
   CHECK(small_talk("Good evening, how are you doing?"));
   CHECK(small_talk("hi there, nice to meet you"));
+  CHECK(small_talk("ok cool, bye"));
+  CHECK_FALSE(small_talk("cool down or not"));
   CHECK_FALSE(small_talk("good morning, my back is stiff every morning"));
   CHECK_FALSE(small_talk("how long does it take to heal"));
   CHECK_FALSE(small_talk(""));
@@ -174,6 +176,7 @@ TEST_CASE("colds and illnesses, clothing other than shoes and the time of day ar
   };
   CHECK(other_subject("is a short jog ok when I have a cold"));
   CHECK(other_subject("running after the flu, how soon"));
+  CHECK(other_subject("is jogging safe while pregnant"));
   CHECK(other_subject("do I need gloves and a hat in January"));
   CHECK(other_subject("which time of day is kindest for an easy run"));
   CHECK_FALSE(other_subject("my back aches since I had the flu, can I run"));
