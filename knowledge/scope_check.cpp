@@ -101,7 +101,8 @@ constexpr std::string_view kOtherSubjects[] = {
     "headphones", "earbuds", "socks", "glasses", "jacket", "blister", "blisters", "chafing", "toenail", "toenails",
     // other health subjects, and colds and other illnesses ("should I run with a cold")
     "anxiety", "depression", "period", "periods", "stitch", "flu", "covid", "sick", "illness", "cough", "coughing",
-    "virus", "asthma", "inhaler", "breathing", "breathless", "pregnant", "pregnancy",
+    "virus", "asthma", "inhaler", "breathing", "breathless", "pregnant", "pregnancy", "cramp", "cramps", "cramping",
+    "abdomen",
     // clothing other than shoes (compression shorts are the brace topic's)
     "shirt", "shirts", "tshirt", "singlet", "gloves", "hat", "hats", "leggings", "bra", "bras",
     // mobility aids: walking with help is not running ("a mobility scooter for my father")
@@ -158,6 +159,13 @@ constexpr std::string_view kSmallTalkWords[] = {
     "nice", "meet",    "there",     "thank",   "thanks", "bye",     "goodbye", "cheers",    "great",  "fine",  "hope",
     "well", "whats",   "up",        "sup",     "cool",   "awesome", "perfect", "brilliant", "lovely", "later", "cya"};
 
+// "Lower" stands for the lower back ("my lower is sore") except before another part of the body ("lower legs",
+// "lower abdomen") or in "lower my heart rate".
+constexpr std::string_view kNotTheLowerBack[] = {"leg",     "legs",  "limb",  "limbs", "abdomen", "belly",
+                                                 "stomach", "tummy", "heart", "my",    "the",     "your"};
+// Below the knee: the shins and calves, another injury ("my lower legs ache").
+constexpr std::string_view kLowerLeg[] = {"leg", "legs"};
+
 template <std::size_t N>
 bool Contains(const std::string_view (&list)[N], const std::string& word) {
   return std::find(std::begin(list), std::end(list), word) != std::end(list);
@@ -186,7 +194,11 @@ bool ScopeCheck::SpreadsDownALeg(const std::vector<std::string>& words) {
 
 bool ScopeCheck::AboutOtherBodyPartOnly(const std::vector<std::string>& words) {
   const auto any = [&](auto predicate) { return std::any_of(words.begin(), words.end(), predicate); };
-  const bool other = any([](const std::string& w) { return IsOtherBodyPart(w); }) ||
+  bool lower_leg = false;
+  for (std::size_t i = 0; i + 1 < words.size(); ++i) {
+    lower_leg = lower_leg || (words[i] == "lower" && Contains(kLowerLeg, words[i + 1]));
+  }
+  const bool other = lower_leg || any([](const std::string& w) { return IsOtherBodyPart(w); }) ||
                      (any([](const std::string& w) { return Contains(kHamstrings, w); }) &&
                       any([](const std::string& w) { return Contains(kMuscleInjuries, w); })) ||
                      ((any([](const std::string& w) { return Contains(kFeet, w); }) ||
@@ -217,6 +229,7 @@ bool ScopeCheck::AboutOtherSubjectOnly(const std::vector<std::string>& words) {
 bool ScopeCheck::NamesTheBack(const std::vector<std::string>& words) {
   for (std::size_t i = 0; i < words.size(); ++i) {
     if (!IsBackWord(words[i])) continue;
+    if (words[i] == "lower" && i + 1 < words.size() && Contains(kNotTheLowerBack, words[i + 1])) continue;
     const bool back_to_back =
         words[i] == "back" && ((i + 2 < words.size() && words[i + 1] == "to" && words[i + 2] == "back") ||
                                (i >= 2 && words[i - 1] == "to" && words[i - 2] == "back"));

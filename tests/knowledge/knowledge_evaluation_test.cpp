@@ -348,8 +348,8 @@ TEST_CASE("five-fold leave-questions-out accuracy on the content's example quest
   for (const auto& mistake : total.mistakes) std::cout << "  " << mistake << "\n";
   REQUIRE(total.on_topic >= 17 * 8);
   // A regression guard below the measured figure (83.3% in round 5, 86.7% in round 6, 87.2% with the classifier in
-  // round 7, 2026-11-30), not the product bar.
-  CHECK(total.accuracy() >= 0.84);
+  // round 7, 89.9% with BM25 and the classifier agreeing in round 8, 2026-11-30), not the product bar.
+  CHECK(total.accuracy() >= 0.87);
 }
 
 // Hidden (run with `coach_knowledge_tests "[tuning-mix]"`): leave-questions-out top-1 accuracy by the classifier's

@@ -28,6 +28,8 @@ TEST_CASE("a question about another body part alone is out of scope", "[scope]")
   CHECK(OutOfScope("pulled my hamstring, can i run"));
   CHECK(OutOfScope("my ribs ache when I breathe hard uphill"));
   CHECK(OutOfScope("bunion rubbing on long runs"));
+  CHECK(OutOfScope("my lower legs ache after every run"));
+  CHECK_FALSE(OutOfScope("my lower back and legs ache after every run"));
 }
 
 TEST_CASE("a back, spine, hip, glute or core word keeps it in scope", "[scope]") {
