@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "dialog/seeded_order.h"
+
 namespace coach::dialog {
 namespace {
 
@@ -48,21 +50,6 @@ void VisitFeatures(const std::vector<std::string>& clause, std::string& buffer, 
     }
   }
 }
-
-// A splitmix-style generator: std::shuffle's algorithm is not specified, this order is the same everywhere.
-struct SeededOrder {
-  std::uint64_t state;
-  std::uint64_t Next() {
-    state += 0x9E3779B97F4A7C15ULL;
-    std::uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  void Shuffle(std::vector<std::size_t>& order) {
-    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[Next() % i]);
-  }
-};
 
 }  // namespace
 
