@@ -232,6 +232,12 @@ struct ConversationService::Impl {
     return {std::move(*record), std::move(guard)};
   }
 
+  /// The answer to a replayed client message id: the replies stored for its first sending, nothing changed.
+  InboundResult Replay(const ConversationRecord& row, const MessageRecord& first_sending) {
+    return InboundResult{row.id,        first_sending.id, store.RepliesTo(row.id, first_sending.id), row.status, true,
+                         row.state_key, row.triage_level};
+  }
+
   /// One turn on `record` (none: a new conversation): the dialog, then every write in one transaction, then the
   /// row is remembered. Throws ConcurrentUpdateError when the row changed since it was read (or remembered) and
   /// DuplicateClientMessageError for a replayed client message id; nothing is stored then.
@@ -385,9 +391,7 @@ InboundResult ConversationService::HandleInbound(const InboundMessage& inbound) 
       if (record) impl_->RememberIdentity(key, *record, impl_->EraseEpoch());  // under the lock: no erase between
       if (record && !inbound.client_message_id.empty()) {
         if (auto seen = impl_->store.FindByClientMessageId(record->id, inbound.client_message_id)) {
-          return InboundResult{record->id,          seen->id, impl_->store.RepliesTo(record->id, seen->id),
-                               record->status,      true,     record->state_key,
-                               record->triage_level};
+          return impl_->Replay(*record, *seen);
         }
       }
       if (!record && !inbound.create_if_missing) {
@@ -409,9 +413,7 @@ InboundResult ConversationService::HandleInbound(const InboundMessage& inbound) 
       const auto seen =
           header ? impl_->store.FindByClientMessageId(header->id, inbound.client_message_id) : std::nullopt;
       if (!header || !seen) throw;
-      return InboundResult{header->id,          seen->id, impl_->store.RepliesTo(header->id, seen->id),
-                           header->status,      true,     header->state_key,
-                           header->triage_level};
+      return impl_->Replay(*header, *seen);
     }
   }
 }

@@ -37,10 +37,6 @@ void AppendEscaped(std::string& out, unsigned char byte) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 // 1 for the bytes JSON requires escaped, 2 for bytes of multi-byte UTF-8 (checked once per string), 0 otherwise.
 struct ByteClasses {
   unsigned char of[256] = {};

@@ -312,9 +312,8 @@ class SqliteConversationStore::BackgroundCheckpointer {
         }
         // BUSY (another checkpoint running, e.g. the shutdown one) just means: next time.
         int frames_in_log = -1;
-        int frames_backfilled = -1;
         checkpointed = sqlite3_wal_checkpoint_v2(database->Handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames_in_log,
-                                                 &frames_backfilled) == SQLITE_OK &&
+                                                 nullptr) == SQLITE_OK &&
                        frames_in_log >= 0;
         if (checkpointed && frames_in_log >= 4 * threshold_) {
           std::lock_guard<std::mutex> pause_commits(writer_mutex_);

@@ -75,8 +75,9 @@ std::string AuthorName(bot::Author author) {
   return "system";
 }
 
-nlohmann::json QuickReplies(const nlohmann::json& stored) {
-  return stored.is_array() ? stored : nlohmann::json::array();
+const nlohmann::json& QuickReplies(const nlohmann::json& stored) {
+  static const nlohmann::json kNone = nlohmann::json::array();
+  return stored.is_array() ? stored : kNone;
 }
 
 nlohmann::json TranscriptLineJson(const bot::MessageRecord& message) {
@@ -90,13 +91,8 @@ std::string RepliesBody(const bot::InboundResult& result) {
   bot::JsonWriter body;
   body.BeginObject().Key("replies").BeginArray();
   for (const auto& reply : result.replies) {
-    body.BeginObject().Key("id").Int(reply.id).Key("kind").String(reply.kind).Key("quick_replies");
-    if (reply.quick_replies.is_array()) {
-      body.Value(reply.quick_replies);
-    } else {
-      body.BeginArray().EndArray();
-    }
-    body.Key("text").String(reply.text).EndObject();
+    body.BeginObject().Key("id").Int(reply.id).Key("kind").String(reply.kind);
+    body.Key("quick_replies").Value(QuickReplies(reply.quick_replies)).Key("text").String(reply.text).EndObject();
   }
   body.EndArray().Key("status").String(result.status).EndObject();
   return body.Take();

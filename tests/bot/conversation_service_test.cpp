@@ -727,6 +727,14 @@ TEST_CASE("identities come from memory after the first lookup and go with an era
   REQUIRE(service.Erase(started.conversation_id));
   CHECK_FALSE(service.FindIdentity("web", "s"));
   CHECK_FALSE(service.VerifyAccessToken("web", "s", "hash"));
+
+  // From memory: a row removed behind the service's back (as another process would) is still known to it until
+  // its next turn's save finds nothing, while a service that never looked it up reads that it is gone.
+  const auto behind_back = service.StartConversation("web", "t", "hash");
+  store.InTransaction([&] { store.DeleteConversation(behind_back.conversation_id); });
+  CHECK(service.FindIdentity("web", "t").has_value());
+  ConversationService fresh(store, fixture.dependencies);
+  CHECK_FALSE(fresh.FindIdentity("web", "t"));
 }
 
 TEST_CASE("a turn says whether it raised the conversation's triage level", "[service]") {
