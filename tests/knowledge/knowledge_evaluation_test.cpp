@@ -147,6 +147,19 @@ TEST_CASE("FAQ dev set (the first holdout): the same bars", "[evaluation]") {
   REQUIRE(figures.rejection() >= 0.90);
 }
 
+namespace {
+// A held-out set of known size must keep at least its first run's right answers and refusals (its questions are
+// not printed).
+void CheckFirstRunFloor(const std::string& name, int on_topic, int off_topic, int correct, int rejected) {
+  const auto figures = Evaluate(ProductKnowledge(), ReadQuestions("tests/data/" + name));
+  Report(name, figures, false);
+  REQUIRE(figures.on_topic == on_topic);
+  REQUIRE(figures.off_topic == off_topic);
+  CHECK(figures.correct >= correct);
+  CHECK(figures.rejected >= rejected);
+}
+}  // namespace
+
 TEST_CASE("FAQ holdout v2: never tuned on, a floor of 85% on a small set", "[evaluation]") {
   const auto questions = ReadQuestions("tests/data/faq_holdout_v2.jsonl");
   const auto figures = Evaluate(ProductKnowledge(), questions);
@@ -163,23 +176,11 @@ TEST_CASE("FAQ holdout v2: never tuned on, a floor of 85% on a small set", "[eva
 // regression guard and not the product bar (90%, not met on a first run). Their misses were then fixed by concept
 // (docs/benchmarks.md); their questions are not printed.
 TEST_CASE("FAQ holdout v3: floor at its first-run figures", "[evaluation]") {
-  const auto questions = ReadQuestions("tests/data/faq_holdout_v3.jsonl");
-  const auto figures = Evaluate(ProductKnowledge(), questions);
-  Report("faq_holdout_v3.jsonl", figures, false);
-  REQUIRE(figures.on_topic == 85);
-  REQUIRE(figures.off_topic == 25);
-  CHECK(figures.correct >= 73);
-  CHECK(figures.rejected >= 25);
+  CheckFirstRunFloor("faq_holdout_v3.jsonl", 85, 25, 73, 25);
 }
 
 TEST_CASE("FAQ holdout v4: floor at its first-run figures", "[evaluation]") {
-  const auto questions = ReadQuestions("tests/data/faq_holdout_v4.jsonl");
-  const auto figures = Evaluate(ProductKnowledge(), questions);
-  Report("faq_holdout_v4.jsonl", figures, false);
-  REQUIRE(figures.on_topic == 55);
-  REQUIRE(figures.off_topic == 15);
-  CHECK(figures.correct >= 47);
-  CHECK(figures.rejected >= 15);
+  CheckFirstRunFloor("faq_holdout_v4.jsonl", 55, 15, 47, 15);
 }
 
 // Hidden (run with `coach_knowledge_tests "[tuning]"`): the threshold grid on faq_set.jsonl (and faq_dev.jsonl) that
@@ -584,13 +585,7 @@ TEST_CASE("in-memory ranking equals FTS5's ranking on every evaluation question"
 // (the code of 7b869f0 scored 53/62 and 17/18). The floors are those first-run figures: a regression guard, not the
 // product bar (90% top-1 is not met on this first run). Its questions are not printed.
 TEST_CASE("FAQ holdout v5: floor at its first-run figures", "[evaluation]") {
-  const auto questions = ReadQuestions("tests/data/faq_holdout_v5.jsonl");
-  const auto figures = Evaluate(ProductKnowledge(), questions);
-  Report("faq_holdout_v5.jsonl", figures, false);
-  REQUIRE(figures.on_topic == 62);
-  REQUIRE(figures.off_topic == 18);
-  CHECK(figures.correct >= 54);
-  CHECK(figures.rejected >= 17);
+  CheckFirstRunFloor("faq_holdout_v5.jsonl", 62, 18, 54, 17);
 }
 
 // Hidden (run with `coach_knowledge_tests "[tuning-unknown]"`): the coverage weight of a word no topic contains,
@@ -675,26 +670,14 @@ TEST_CASE("leave-questions-out misses: the terms their topic lacks", "[.][loo-te
 // and 15/15 rejected; the code and content of d7657be (the start of the round) scored the same, 54/55 and 15/15. The
 // floors are those first-run figures, a regression guard. Its questions are not printed.
 TEST_CASE("FAQ holdout v6: floor at its first-run figures", "[evaluation]") {
-  const auto questions = ReadQuestions("tests/data/faq_holdout_v6.jsonl");
-  const auto figures = Evaluate(ProductKnowledge(), questions);
-  Report("faq_holdout_v6.jsonl", figures, false);
-  REQUIRE(figures.on_topic == 55);
-  REQUIRE(figures.off_topic == 15);
-  CHECK(figures.correct >= 54);
-  CHECK(figures.rejected >= 15);
+  CheckFirstRunFloor("faq_holdout_v6.jsonl", 55, 15, 54, 15);
 }
 
 // Holdout v7 (55 on-topic + 15 off-topic) was written by a fifth engineer without reading content/ or the other sets
 // and first run once at 666f2fd (the knowledge code of round 5): 49/55 top-1 (89.1%, one question under the 90% bar)
 // and 15/15 rejected. The floors are those first-run figures, a regression guard. Its questions are not printed.
 TEST_CASE("FAQ holdout v7: floor at its first-run figures", "[evaluation]") {
-  const auto questions = ReadQuestions("tests/data/faq_holdout_v7.jsonl");
-  const auto figures = Evaluate(ProductKnowledge(), questions);
-  Report("faq_holdout_v7.jsonl", figures, false);
-  REQUIRE(figures.on_topic == 55);
-  REQUIRE(figures.off_topic == 15);
-  CHECK(figures.correct >= 49);
-  CHECK(figures.rejected >= 15);
+  CheckFirstRunFloor("faq_holdout_v7.jsonl", 55, 15, 49, 15);
 }
 
 // Hidden (run with `COACH_STUDY_SET=tests/data/<set>.jsonl coach_knowledge_tests "[study]"`): one set's mistakes with
@@ -728,23 +711,11 @@ TEST_CASE("mistakes of one evaluation set, term by term", "[.][study]") {
 // counts on both. The 90% top-1 bar is not met on these first runs. The floors are the first-run figures, a
 // regression guard. Their questions are not printed.
 TEST_CASE("FAQ holdout v8: floor at its first-run figures", "[evaluation]") {
-  const auto questions = ReadQuestions("tests/data/faq_holdout_v8.jsonl");
-  const auto figures = Evaluate(ProductKnowledge(), questions);
-  Report("faq_holdout_v8.jsonl", figures, false);
-  REQUIRE(figures.on_topic == 55);
-  REQUIRE(figures.off_topic == 15);
-  CHECK(figures.correct >= 48);
-  CHECK(figures.rejected >= 14);
+  CheckFirstRunFloor("faq_holdout_v8.jsonl", 55, 15, 48, 14);
 }
 
 TEST_CASE("FAQ holdout v9: floor at its first-run figures", "[evaluation]") {
-  const auto questions = ReadQuestions("tests/data/faq_holdout_v9.jsonl");
-  const auto figures = Evaluate(ProductKnowledge(), questions);
-  Report("faq_holdout_v9.jsonl", figures, false);
-  REQUIRE(figures.on_topic == 55);
-  REQUIRE(figures.off_topic == 15);
-  CHECK(figures.correct >= 47);
-  CHECK(figures.rejected >= 14);
+  CheckFirstRunFloor("faq_holdout_v9.jsonl", 55, 15, 47, 14);
 }
 
 // Hidden: for every leave-questions-out question, BM25's score of every topic and the classifier's probabilities
@@ -807,23 +778,11 @@ TEST_CASE("leave-questions-out dump of BM25 scores and classifier probabilities"
 // the code and content of e25b49b (the start of round 7) scored 48/55 and 15/15 on v10, 45/55 and 12/15 on v11. The
 // floors are the first-run figures, a regression guard. Their questions are not printed.
 TEST_CASE("FAQ holdout v10: floor at its first-run figures", "[evaluation]") {
-  const auto questions = ReadQuestions("tests/data/faq_holdout_v10.jsonl");
-  const auto figures = Evaluate(ProductKnowledge(), questions);
-  Report("faq_holdout_v10.jsonl", figures, false);
-  REQUIRE(figures.on_topic == 55);
-  REQUIRE(figures.off_topic == 15);
-  CHECK(figures.correct >= 51);
-  CHECK(figures.rejected >= 15);
+  CheckFirstRunFloor("faq_holdout_v10.jsonl", 55, 15, 51, 15);
 }
 
 TEST_CASE("FAQ holdout v11: floor at its first-run figures", "[evaluation]") {
-  const auto questions = ReadQuestions("tests/data/faq_holdout_v11.jsonl");
-  const auto figures = Evaluate(ProductKnowledge(), questions);
-  Report("faq_holdout_v11.jsonl", figures, false);
-  REQUIRE(figures.on_topic == 55);
-  REQUIRE(figures.off_topic == 15);
-  CHECK(figures.correct >= 47);
-  CHECK(figures.rejected >= 12);
+  CheckFirstRunFloor("faq_holdout_v11.jsonl", 55, 15, 47, 12);
 }
 
 // Holdouts v12 and v13 (55 on-topic + 15 off-topic each, new voices, written by another engineer without reading
@@ -833,23 +792,11 @@ TEST_CASE("FAQ holdout v11: floor at its first-run figures", "[evaluation]") {
 // 8) scored 54/55 and 13/15 on v12, 52/55 and 15/15 on v13. The floors are the first-run figures, a regression guard.
 // Their questions are not printed.
 TEST_CASE("FAQ holdout v12: floor at its first-run figures", "[evaluation]") {
-  const auto questions = ReadQuestions("tests/data/faq_holdout_v12.jsonl");
-  const auto figures = Evaluate(ProductKnowledge(), questions);
-  Report("faq_holdout_v12.jsonl", figures, false);
-  REQUIRE(figures.on_topic == 55);
-  REQUIRE(figures.off_topic == 15);
-  CHECK(figures.correct >= 54);
-  CHECK(figures.rejected >= 15);
+  CheckFirstRunFloor("faq_holdout_v12.jsonl", 55, 15, 54, 15);
 }
 
 TEST_CASE("FAQ holdout v13: floor at its first-run figures", "[evaluation]") {
-  const auto questions = ReadQuestions("tests/data/faq_holdout_v13.jsonl");
-  const auto figures = Evaluate(ProductKnowledge(), questions);
-  Report("faq_holdout_v13.jsonl", figures, false);
-  REQUIRE(figures.on_topic == 55);
-  REQUIRE(figures.off_topic == 15);
-  CHECK(figures.correct >= 52);
-  CHECK(figures.rejected >= 15);
+  CheckFirstRunFloor("faq_holdout_v13.jsonl", 55, 15, 52, 15);
 }
 
 // Holdouts v14 and v15 (55 on-topic + 15 off-topic each, yet other voices, written by another engineer without reading
@@ -857,23 +804,11 @@ TEST_CASE("FAQ holdout v13: floor at its first-run figures", "[evaluation]") {
 // unchanged (nobody worked on knowledge/ or content/ after): v14 53/55 top-1 (96.4%) and 15/15 rejected, v15 53/55
 // (96.4%) and 14/15 (93.3%). The floors are the first-run figures, a regression guard. Their questions are not printed.
 TEST_CASE("FAQ holdout v14: floor at its first-run figures", "[evaluation]") {
-  const auto questions = ReadQuestions("tests/data/faq_holdout_v14.jsonl");
-  const auto figures = Evaluate(ProductKnowledge(), questions);
-  Report("faq_holdout_v14.jsonl", figures, false);
-  REQUIRE(figures.on_topic == 55);
-  REQUIRE(figures.off_topic == 15);
-  CHECK(figures.correct >= 53);
-  CHECK(figures.rejected >= 15);
+  CheckFirstRunFloor("faq_holdout_v14.jsonl", 55, 15, 53, 15);
 }
 
 TEST_CASE("FAQ holdout v15: floor at its first-run figures", "[evaluation]") {
-  const auto questions = ReadQuestions("tests/data/faq_holdout_v15.jsonl");
-  const auto figures = Evaluate(ProductKnowledge(), questions);
-  Report("faq_holdout_v15.jsonl", figures, false);
-  REQUIRE(figures.on_topic == 55);
-  REQUIRE(figures.off_topic == 15);
-  CHECK(figures.correct >= 53);
-  CHECK(figures.rejected >= 14);
+  CheckFirstRunFloor("faq_holdout_v15.jsonl", 55, 15, 53, 14);
 }
 
 // Hidden (run with `coach_knowledge_tests "[tuning-agreement]"`): answering a BM25 "not sure" when BM25's best topic is
