@@ -102,6 +102,9 @@ class SqliteConversationStore final : public ConversationStore {
   std::size_t WaitForBackgroundCheckpoints(std::size_t at_least, std::chrono::milliseconds timeout);
   /// The same for the RESTART checkpoints that let the WAL start over under steady load (tests).
   std::size_t WaitForBackgroundWalRestarts(std::size_t at_least, std::chrono::milliseconds timeout);
+  /// Checkpoints the commits asked the background thread for: one per `checkpoint_after_frames` frames the WAL grew
+  /// by (tests).
+  std::size_t BackgroundCheckpointsRequested();
   /// Read connections opened so far (tests: reads outside a transaction do not use the writer).
   std::size_t ReadConnectionsOpened();
 

@@ -686,6 +686,29 @@ TEST_CASE("under steady writes the WAL starts over instead of growing without bo
   CHECK(store.IntegrityCheck().empty());
 }
 
+TEST_CASE("a checkpoint is asked for once per threshold frames the WAL grew by, not after every commit", "[store]") {
+  testing::TempDirectory directory;
+  const std::string path = directory.File("coachbot.db");
+  SqliteConversationStore::Options options;
+  options.checkpoint_after_frames = 32;
+  SqliteConversationStore store(path, options);
+  const auto id = store.SaveConversation(NewConversation("growth"));
+  // The schema writes about 40 frames, each of these 30 commits 3 to 5 (the row, the indexes, the AUTOINCREMENT
+  // counter): under 200 frames, so at most 200 / 32 requests. Asking whenever the WAL held 32 frames asked after
+  // every commit, 31 times.
+  for (int turn = 0; turn < 30; ++turn) store.AppendMessage(Line(id, Author::user, std::string(2000, 'x')));
+  CHECK(store.BackgroundCheckpointsRequested() >= 1);
+  CHECK(store.BackgroundCheckpointsRequested() <= 200 / 32);
+  CHECK(store.WaitForBackgroundCheckpoints(1, std::chrono::seconds(30)) >= 1);
+  CHECK(store.MessagesAfter(id, 0, 100).size() == 30);
+}
+
+TEST_CASE("the group commit's savepoints keep their sub-journal in memory", "[store]") {
+  testing::TempDirectory directory;
+  SqliteConversationStore store(directory.File("coachbot.db"));
+  CHECK(store.ReadPragma("temp_store") == "2");
+}
+
 TEST_CASE("an in-memory database has no read connections and no background checkpoints", "[store]") {
   SqliteConversationStore store(":memory:");
   const auto id = store.SaveConversation(NewConversation("memory"));
