@@ -453,29 +453,35 @@ void SqliteConversationStore::InTransaction(const std::function<void()>& work) {
     database_->Execute("RELEASE " + name, "release savepoint");
     return;
   }
-  PendingUnitOfWork mine;
-  mine.work = &work;
+  // Shared: the leader wakes its group's units after releasing queue_mutex_ (a unit woken while the leader still
+  // held it went straight back to sleep on the mutex: most of the futex calls under load), so a unit that sees
+  // itself done and returns must not take its condition variable with it while the leader may still notify it.
+  const auto mine = std::make_shared<PendingUnitOfWork>();
+  mine->work = &work;
   std::unique_lock<std::mutex> queue_lock(queue_mutex_);
-  queue_.push_back(&mine);
+  queue_.push_back(mine);
   // The unit at the front leads once no group is running; the ones behind it join its group.
-  mine.wake.wait(queue_lock, [&] { return mine.done || (!leader_active_ && queue_.front() == &mine); });
-  if (!mine.done) {
+  mine->wake.wait(queue_lock, [&] { return mine->done || (!leader_active_ && queue_.front() == mine); });
+  if (!mine->done) {
     // Leader: everything queued so far (this unit included) goes into one transaction.
     leader_active_ = true;
-    std::vector<PendingUnitOfWork*> batch;
+    std::vector<std::shared_ptr<PendingUnitOfWork>> batch;
     batch.swap(queue_);
     queue_lock.unlock();
     CommitGroup(batch);
     queue_lock.lock();
     leader_active_ = false;
-    for (auto* unit : batch) {
-      unit->done = true;
-      if (unit != &mine) unit->wake.notify_one();
+    for (auto& unit : batch) unit->done = true;
+    const auto next_leader = queue_.empty() ? nullptr : queue_.front();
+    queue_lock.unlock();
+    for (auto& unit : batch) {
+      if (unit != mine) unit->wake.notify_one();
     }
-    if (!queue_.empty()) queue_.front()->wake.notify_one();
+    if (next_leader) next_leader->wake.notify_one();
+  } else {
+    queue_lock.unlock();
   }
-  queue_lock.unlock();
-  if (mine.error) std::rethrow_exception(mine.error);
+  if (mine->error) std::rethrow_exception(mine->error);
 }
 
 std::size_t SqliteConversationStore::QueuedUnitsOfWork() {
@@ -483,7 +489,7 @@ std::size_t SqliteConversationStore::QueuedUnitsOfWork() {
   return queue_.size();
 }
 
-void SqliteConversationStore::CommitGroup(const std::vector<PendingUnitOfWork*>& batch) {
+void SqliteConversationStore::CommitGroup(const std::vector<std::shared_ptr<PendingUnitOfWork>>& batch) {
   std::lock_guard<std::mutex> lock(mutex_);
   transaction_owner_.store(std::this_thread::get_id());
   struct OwnerReset {
@@ -501,7 +507,7 @@ void SqliteConversationStore::CommitGroup(const std::vector<PendingUnitOfWork*>&
         return;
       }
     } else {
-      for (auto* unit : batch) {
+      for (const auto& unit : batch) {
         if (!database_->InTransaction()) {
           // An earlier unit's failure (SQLITE_FULL, SQLITE_IOERR) ended the whole transaction.
           throw StoreError("group commit: the transaction was rolled back by another unit's failure");
@@ -526,7 +532,7 @@ void SqliteConversationStore::CommitGroup(const std::vector<PendingUnitOfWork*>&
     transaction.Commit();
   } catch (...) {
     const auto error = std::current_exception();
-    for (auto* unit : batch) {
+    for (const auto& unit : batch) {
       if (!unit->error) unit->error = error;
     }
   }

@@ -123,14 +123,14 @@ class SqliteConversationStore final : public ConversationStore {
   /// One outer InTransaction call waiting for (or in) a group commit.
   struct PendingUnitOfWork;
   /// Runs `batch` in one transaction, each unit in its own savepoint; records each unit's outcome.
-  void CommitGroup(const std::vector<PendingUnitOfWork*>& batch);
+  void CommitGroup(const std::vector<std::shared_ptr<PendingUnitOfWork>>& batch);
 
   Options options_;
   // Group commit: callers queue their unit of work; one of them (the leader) runs everything queued in one
   // transaction and one commit (one WAL append, one fsync with `full`) while the next callers queue behind it.
   std::mutex queue_mutex_;
-  std::vector<PendingUnitOfWork*> queue_;  ///< guarded by queue_mutex_
-  bool leader_active_ = false;             ///< guarded by queue_mutex_
+  std::vector<std::shared_ptr<PendingUnitOfWork>> queue_;  ///< guarded by queue_mutex_
+  bool leader_active_ = false;                             ///< guarded by queue_mutex_
   std::mutex mutex_;
   std::atomic<std::thread::id> transaction_owner_{};
   int transaction_depth_ = 0;  ///< guarded by mutex_ (only the owner touches it)
