@@ -184,14 +184,14 @@ struct ConversationService::Impl {
     return stored;
   }
 
-  /// Copies the dialog's state into the row (state key, slots, status, level).
-  static void TakeState(ConversationRecord& record, const dialog::TriageConversation& conversation) {
-    auto snapshot = conversation.Snapshot();
-    record.state_key = std::move(snapshot.state_key);
-    record.slots = std::move(snapshot.slots);
+  /// Moves the dialog's state into the row (state key, slots, status, level); the conversation is spent.
+  static void TakeState(ConversationRecord& record, dialog::TriageConversation&& conversation) {
     record.status = std::string(dialog::ToString(conversation.Status()));
     const auto level = conversation.Level();
     record.triage_level = level ? std::optional<std::string>(dialog::ToString(*level)) : std::nullopt;
+    auto snapshot = std::move(conversation).Snapshot();
+    record.state_key = std::move(snapshot.state_key);
+    record.slots = std::move(snapshot.slots);
   }
 
   /// Stores what a turn asked for besides its replies and the runner line's triage: an escalation (and its audit
@@ -215,10 +215,7 @@ struct ConversationService::Impl {
     if (turn.unanswered_question) store.RecordUnansweredQuestion(*turn.unanswered_question, conversation_id);
   }
 
-  dialog::TriageConversation Restore(const ConversationRecord& record) const {
-    return dialog::TriageConversation(dialog, dialog::ConversationSnapshot{record.state_key, record.slots});
-  }
-  /// Restore for a record whose slots are overwritten by TakeState afterwards: moves them instead of copying.
+  /// The record's dialog; its slots move into it (TakeState writes them back after the turn).
   dialog::TriageConversation RestoreTakingSlots(ConversationRecord& record) const {
     return dialog::TriageConversation(dialog, dialog::ConversationSnapshot{record.state_key, std::move(record.slots)});
   }
@@ -258,7 +255,7 @@ struct ConversationService::Impl {
     }
     const auto level_before = record->triage_level;
     const auto turn = conversation->HandleMessage(clean.text);
-    TakeState(*record, *conversation);
+    TakeState(*record, std::move(*conversation));
 
     InboundResult result;
     store.InTransaction([&] {
@@ -337,7 +334,7 @@ InboundResult ConversationService::StartConversation(const std::string& channel,
   record.external_id = external_id;
   record.access_token_hash = access_token_hash;
   record.created_at_ms = NowMs();
-  Impl::TakeState(record, conversation);
+  Impl::TakeState(record, std::move(conversation));
   InboundResult result;
   impl_->store.InTransaction([&] {
     record.id = impl_->store.SaveConversation(record);
@@ -486,10 +483,10 @@ MessageRecord ConversationService::PostCoachMessage(std::int64_t conversation_id
     auto record = impl_->store.GetConversation(conversation_id);
     if (!record) throw std::invalid_argument("no conversation with id " + std::to_string(conversation_id));
     if (record->status != "coach") {
-      auto conversation = impl_->Restore(*record);
+      auto conversation = impl_->RestoreTakingSlots(*record);
       const auto joined = conversation.CoachJoined(coach_name);
       impl_->StoreReplies(record->id, joined.replies, std::nullopt);
-      Impl::TakeState(*record, conversation);
+      Impl::TakeState(*record, std::move(conversation));
       impl_->store.SaveConversation(*record);
       const std::int64_t now = NowMs();
       for (auto escalation : impl_->store.EscalationsFor(record->id)) {
@@ -520,10 +517,10 @@ std::vector<MessageRecord> ConversationService::HandBackToBot(std::int64_t conve
     auto record = impl_->store.GetConversation(conversation_id);
     if (!record) throw std::invalid_argument("no conversation with id " + std::to_string(conversation_id));
     if (record->status != "coach") return;
-    auto conversation = impl_->Restore(*record);
+    auto conversation = impl_->RestoreTakingSlots(*record);
     const auto handed_back = conversation.HandBack();
     lines = impl_->StoreReplies(record->id, handed_back.replies, std::nullopt);
-    Impl::TakeState(*record, conversation);
+    Impl::TakeState(*record, std::move(conversation));
     impl_->store.SaveConversation(*record);
     const std::int64_t now = NowMs();
     for (auto escalation : impl_->store.EscalationsFor(record->id)) {

@@ -671,7 +671,7 @@ TriageConversation::TriageConversation(const DialogDependencies& deps) : machine
   machine_->Start();
 }
 
-TriageConversation::TriageConversation(const DialogDependencies& deps, const ConversationSnapshot& snapshot)
+TriageConversation::TriageConversation(const DialogDependencies& deps, ConversationSnapshot snapshot)
     : machine_(std::make_unique<Machine>(deps)) {
   if (!snapshot.slots.is_object() || !RestoreActiveState(machine_->fsm, snapshot.state_key)) {
     // A key from an older build (or damaged slots): start afresh, and say so on the next turn.
@@ -680,7 +680,7 @@ TriageConversation::TriageConversation(const DialogDependencies& deps, const Con
     machine_->reset_notice_pending = true;
     return;
   }
-  machine_->context.slots = snapshot.slots;
+  machine_->context.slots = std::move(snapshot.slots);
   machine_->SyncKey();
 }
 
@@ -839,10 +839,16 @@ TurnResult TriageConversation::HandBack() {
   return machine_->TakeResult();
 }
 
-ConversationSnapshot TriageConversation::Snapshot() const {
+ConversationSnapshot TriageConversation::Snapshot() const& {
   json slots = machine_->context.slots;
   slots.erase("unhandled");
   return ConversationSnapshot{machine_->state_key, std::move(slots)};
+}
+
+ConversationSnapshot TriageConversation::Snapshot() && {
+  json slots = std::move(machine_->context.slots);
+  slots.erase("unhandled");
+  return ConversationSnapshot{std::move(machine_->state_key), std::move(slots)};
 }
 
 const std::string& TriageConversation::StateKey() const {

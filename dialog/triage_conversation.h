@@ -66,7 +66,8 @@ class TriageConversation {
   explicit TriageConversation(const DialogDependencies& deps);
   /// Continues exactly where the snapshot left off (no entry action re-runs). A state key this build does not
   /// know restarts politely: the next turn's replies say so.
-  TriageConversation(const DialogDependencies& deps, const ConversationSnapshot& snapshot);
+  /// Taken by value: a caller done with its snapshot moves it in, and the slots are not copied.
+  TriageConversation(const DialogDependencies& deps, ConversationSnapshot snapshot);
   TriageConversation(TriageConversation&&) noexcept;
   TriageConversation& operator=(TriageConversation&&) noexcept;
   ~TriageConversation();
@@ -82,7 +83,10 @@ class TriageConversation {
   /// Back to the greeting, answers forgotten (escalation records elsewhere are kept).
   TurnResult Restart();
 
-  ConversationSnapshot Snapshot() const;
+  ConversationSnapshot Snapshot() const&;
+  /// The same for a conversation's last use: the slots are moved out, not copied (the object is only fit for
+  /// destruction afterwards).
+  ConversationSnapshot Snapshot() &&;
   const std::string& StateKey() const;
   ConversationStatus Status() const;
   /// The most urgent level the conversation has reached; nullopt until something was assessed.

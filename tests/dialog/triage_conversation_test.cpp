@@ -173,6 +173,20 @@ TEST_CASE("restoring continues exactly where it was and replays nothing", "[dial
   CHECK(turn.replies.back().text.find("How long") != std::string::npos);
 }
 
+TEST_CASE("a moved-out snapshot equals the copied one, and a moved-in snapshot restores the same conversation",
+          "[dialog]") {
+  Harness h;
+  WalkToPain(h);
+  ConversationSnapshot moved_in = h.snapshot;
+  TriageConversation restored(h.deps, std::move(moved_in));
+  CHECK(restored.StateKey() == "pain");
+  const auto copied = restored.Snapshot();
+  CHECK(copied.slots == h.snapshot.slots);
+  const auto moved_out = std::move(restored).Snapshot();
+  CHECK(moved_out.state_key == copied.state_key);
+  CHECK(moved_out.slots == copied.slots);
+}
+
 TEST_CASE("a state key from an older build restarts politely", "[dialog]") {
   Harness h;
   ConversationSnapshot old{"intake_goal_v0", {{"question", "goal"}}};
