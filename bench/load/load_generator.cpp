@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include <httplib.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -222,7 +224,15 @@ int main(int argc, char** argv) {
   const long long requests_total =
       answered + errors + non_200 +
       static_cast<long long>(settings.threads) * (settings.sessions_per_thread + settings.warmup_messages_per_thread);
+  // The generator shares the machine with the server: its own CPU per message is part of what the run measures
+  // (a slower answer costs the client more too: it sleeps and wakes for it).
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const double client_cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                                    static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
   const nlohmann::json figures{{"label", settings.label},
+                               {"client_cpu_us_per_request",
+                                requests_total > 0 ? client_cpu_seconds * 1e6 / static_cast<double>(requests_total) : 0.0},
                                {"requests_total", requests_total},
                                {"threads", settings.threads},
                                {"sessions", settings.threads * settings.sessions_per_thread},
