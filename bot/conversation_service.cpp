@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "bot/conversation_locks.h"
+#include "bot/json_writer.h"
 #include "dialog/text_input.h"
 
 namespace coach::bot {
@@ -162,26 +163,44 @@ struct ConversationService::Impl {
     found->second->changed.notify_all();
   }
 
-  /// Appends one bot line per dialog reply; returns the stored records.
-  std::vector<MessageRecord> StoreReplies(std::int64_t conversation_id, const std::vector<dialog::Reply>& replies,
-                                          std::optional<std::int64_t> in_reply_to) {
-    std::vector<MessageRecord> stored;
-    stored.reserve(replies.size());
+  /// One bot line per dialog reply, quick replies already serialized; conversation, ids and in_reply_to are set
+  /// by AppendLines. Built before a transaction, so that the group commit does not spend its time on them.
+  static std::vector<MessageRecord> ReplyLines(const std::vector<dialog::Reply>& replies) {
+    std::vector<MessageRecord> lines;
+    lines.reserve(replies.size());
     const std::int64_t now = NowMs();
     for (const auto& reply : replies) {
       MessageRecord message;
-      message.conversation_id = conversation_id;
       message.author = reply.kind == dialog::ReplyKind::system ? Author::system : Author::bot;
       message.text = reply.text;
-      if (!reply.quick_replies.empty()) message.quick_replies = QuickRepliesJson(reply.quick_replies);
+      if (!reply.quick_replies.empty()) {
+        message.quick_replies = QuickRepliesJson(reply.quick_replies);
+        message.quick_replies_text = DumpJsonText(message.quick_replies);
+      }
       message.kind = std::string(dialog::ToString(reply.kind));
-      message.in_reply_to = in_reply_to;
       message.created_at_ms = now;
-      stored.push_back(std::move(message));
+      lines.push_back(std::move(message));
     }
-    const auto ids = store.AppendMessages(stored);
-    for (std::size_t index = 0; index < stored.size(); ++index) stored[index].id = ids[index];
-    return stored;
+    return lines;
+  }
+
+  /// Appends `lines` to the conversation (in one statement) and gives them their ids.
+  void AppendLines(std::int64_t conversation_id, std::vector<MessageRecord>& lines,
+                   std::optional<std::int64_t> in_reply_to) {
+    for (auto& line : lines) {
+      line.conversation_id = conversation_id;
+      line.in_reply_to = in_reply_to;
+    }
+    const auto ids = store.AppendMessages(lines);
+    for (std::size_t index = 0; index < lines.size(); ++index) lines[index].id = ids[index];
+  }
+
+  /// Appends one bot line per dialog reply; returns the stored records.
+  std::vector<MessageRecord> StoreReplies(std::int64_t conversation_id, const std::vector<dialog::Reply>& replies,
+                                          std::optional<std::int64_t> in_reply_to) {
+    auto lines = ReplyLines(replies);
+    AppendLines(conversation_id, lines, in_reply_to);
+    return lines;
   }
 
   /// Moves the dialog's state into the row (state key, slots, status, level); the conversation is spent.
@@ -257,36 +276,42 @@ struct ConversationService::Impl {
     const auto turn = conversation->HandleMessage(clean.text);
     TakeState(*record, std::move(*conversation));
 
+    // Everything the writes need is made here, outside the transaction: the group commit runs the queued turns'
+    // writes one after another on one thread, and every other turn waits for it.
+    record->slots_text = DumpJsonText(record->slots);
+    MessageRecord user_line;
+    user_line.author = Author::user;
+    user_line.text = clean.text;
+    if (!inbound.client_message_id.empty()) user_line.client_message_id = inbound.client_message_id;
+    user_line.created_at_ms = NowMs();
+    if (turn.decision && turn.decision->level != dialog::TriageLevel::not_pain) {
+      user_line.triage = {{"level", dialog::ToString(turn.decision->level)}, {"flags", ToJson(turn.decision->flags)}};
+    }
+    auto reply_lines = ReplyLines(greeting);
+    auto turn_lines = ReplyLines(turn.replies);
+    std::move(turn_lines.begin(), turn_lines.end(), std::back_inserter(reply_lines));
+
     InboundResult result;
     store.InTransaction([&] {
-      result = InboundResult{};
       if (created) {
         record->id = store.SaveConversation(*record);
         store.Audit(record->id, "conversation_started", {{"channel", inbound.channel}});
       } else {
         store.SaveConversation(*record);
       }
-      MessageRecord user_line;
       user_line.conversation_id = record->id;
-      user_line.author = Author::user;
-      user_line.text = clean.text;
-      if (!inbound.client_message_id.empty()) user_line.client_message_id = inbound.client_message_id;
-      user_line.created_at_ms = NowMs();
-      if (turn.decision && turn.decision->level != dialog::TriageLevel::not_pain) {
-        user_line.triage = {{"level", dialog::ToString(turn.decision->level)}, {"flags", ToJson(turn.decision->flags)}};
-      }
       user_line.id = store.AppendMessage(user_line);
-      result.conversation_id = record->id;
-      result.user_message_id = user_line.id;
-      result.replies = StoreReplies(record->id, greeting, user_line.id);
-      auto replies = StoreReplies(record->id, turn.replies, user_line.id);
-      std::move(replies.begin(), replies.end(), std::back_inserter(result.replies));
+      AppendLines(record->id, reply_lines, user_line.id);
       StoreTurnOutcome(record->id, turn);
       if (clean.truncated || clean.had_invalid_utf8) {
         store.Audit(record->id, "input_cleaned",
                     {{"truncated", clean.truncated}, {"invalid_utf8", clean.had_invalid_utf8}});
       }
     });
+    record->slots_text.reset();  // the next turn changes the slots
+    result.conversation_id = record->id;
+    result.user_message_id = user_line.id;
+    result.replies = std::move(reply_lines);
     result.status = record->status;
     result.state_key = record->state_key;
     result.triage_level = record->triage_level;

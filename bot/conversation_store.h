@@ -34,6 +34,10 @@ struct MessageRecord {
   /// Runner lines with a symptom: the red-flag decision `{"level": ..., "flags": [...]}` (null otherwise), for
   /// the coach and the audit; kept on the line so that erasing the transcript erases it too.
   nlohmann::json triage;
+  /// `quick_replies` already serialized (DumpJsonText), made before the write transaction so that the group commit,
+  /// which runs every queued turn's writes one after another, does not spend its time on JSON; unset: the store
+  /// serializes `quick_replies` itself. Must match `quick_replies` when set.
+  std::optional<std::string> quick_replies_text;
 };
 
 /// A conversation's row: who it is with, where the dialog stands, and who is answering.
@@ -52,6 +56,9 @@ struct ConversationRecord {
   /// Optimistic concurrency: the revision this copy was read at; a save succeeds only if the row is still at it
   /// (and moves it on), so a turn computed from a stale read can never overwrite a newer state.
   std::int64_t revision = 0;
+  /// `slots` already serialized (DumpJsonText), made before the write transaction for the same reason as
+  /// MessageRecord::quick_replies_text; unset: the store serializes `slots`. Must match `slots` when set.
+  std::optional<std::string> slots_text;
 };
 
 /// An escalation a coach must look at.

@@ -89,6 +89,14 @@ std::string QuickRepliesText(const nlohmann::json& quick_replies) {
   return quick_replies.is_array() && quick_replies.empty() ? std::string("[]") : DumpJson(quick_replies);
 }
 
+std::string QuickRepliesText(const MessageRecord& message) {
+  return message.quick_replies_text ? *message.quick_replies_text : QuickRepliesText(message.quick_replies);
+}
+
+std::string SlotsText(const ConversationRecord& conversation) {
+  return conversation.slots_text ? *conversation.slots_text : DumpJson(conversation.slots);
+}
+
 void BindTriage(SqliteStatement& statement, int parameter, const nlohmann::json& triage) {
   if (triage.is_null()) {
     statement.BindNull(parameter);
@@ -583,7 +591,7 @@ std::int64_t SqliteConversationStore::SaveConversation(const ConversationRecord&
       statement.Bind(1, conversation.channel)
           .Bind(2, conversation.external_id)
           .Bind(3, conversation.state_key)
-          .Bind(4, DumpJson(conversation.slots))
+          .Bind(4, SlotsText(conversation))
           .Bind(5, conversation.status)
           .Bind(6, conversation.triage_level)
           .Bind(8, conversation.created_at_ms != 0 ? conversation.created_at_ms : now)
@@ -603,7 +611,7 @@ std::int64_t SqliteConversationStore::SaveConversation(const ConversationRecord&
         "update conversation");
     statement.Bind(1, conversation.id)
         .Bind(2, conversation.state_key)
-        .Bind(3, DumpJson(conversation.slots))
+        .Bind(3, SlotsText(conversation))
         .Bind(4, conversation.status)
         .Bind(5, conversation.triage_level)
         .Bind(6, now)
@@ -641,7 +649,7 @@ std::int64_t SqliteConversationStore::AppendMessage(const MessageRecord& message
     statement.Bind(1, message.conversation_id)
         .Bind(2, ToString(message.author))
         .Bind(3, message.text)
-        .Bind(4, QuickRepliesText(message.quick_replies))
+        .Bind(4, QuickRepliesText(message))
         .Bind(5, message.kind)
         .Bind(6, message.client_message_id)
         .Bind(7, message.in_reply_to)
@@ -678,7 +686,7 @@ std::vector<std::int64_t> SqliteConversationStore::AppendMessages(const std::vec
         statement.Bind(parameter, message.conversation_id)
             .Bind(parameter + 1, ToString(message.author))
             .Bind(parameter + 2, message.text)
-            .Bind(parameter + 3, QuickRepliesText(message.quick_replies))
+            .Bind(parameter + 3, QuickRepliesText(message))
             .Bind(parameter + 4, message.kind)
             .Bind(parameter + 5, message.client_message_id)
             .Bind(parameter + 6, message.in_reply_to)

@@ -686,6 +686,27 @@ TEST_CASE("under steady writes the WAL starts over instead of growing without bo
   CHECK(store.IntegrityCheck().empty());
 }
 
+TEST_CASE("slots and quick replies serialized before the transaction are stored as given", "[store]") {
+  SqliteConversationStore store(":memory:");
+  auto conversation = NewConversation("prepared");
+  conversation.slots = {{"question", "pain_where"}, {"answers", {{"goal", "10k"}}}};
+  // Deliberately different from `slots`, so that the test sees which one was written.
+  conversation.slots_text = R"({"question":"prepared"})";
+  const auto id = store.SaveConversation(conversation);
+  CHECK(store.GetConversation(id)->slots == nlohmann::json{{"question", "prepared"}});
+
+  auto line = Line(id, Author::bot, "Where does it hurt?");
+  line.quick_replies = nlohmann::json::array({{{"label", "Low back"}, {"value", "low_back"}}});
+  line.quick_replies_text = R"([{"label":"Prepared","value":"prepared"}])";
+  auto plain = Line(id, Author::bot, "Anything else?");
+  plain.quick_replies = nlohmann::json::array({{{"label", "No"}, {"value", "no"}}});
+  store.AppendMessages({line, plain});
+  const auto stored = store.MessagesAfter(id, 0, 10);
+  REQUIRE(stored.size() == 2);
+  CHECK(stored[0].quick_replies[0]["label"] == "Prepared");
+  CHECK(stored[1].quick_replies[0]["label"] == "No");  // not prepared: the store serializes it
+}
+
 TEST_CASE("a checkpoint is asked for once per threshold frames the WAL grew by, not after every commit", "[store]") {
   testing::TempDirectory directory;
   const std::string path = directory.File("coachbot.db");
