@@ -279,9 +279,14 @@ struct RedFlagDetector::Rules {
   std::unique_ptr<re2::FilteredRE2> prefilter;
   std::unique_ptr<RE2::Set> prefilter_atoms;
   std::size_t prefilter_size = 0;
+  /// PrefilterHits for a message holding no atom at all (most short answers: "no", "3/10"): the entries that need
+  /// none, computed once, as the prefilter tree's walk costs more than the rest of such a message's assessment.
+  std::vector<bool> hits_without_atoms;
 
   // Per prefilter entry: did it match somewhere in the message. Empty: the prefilter is off or failed.
   std::vector<bool> PrefilterHits(const Message& message) const;
+  /// The entries the prefilter keeps when the message holds exactly these atoms.
+  std::vector<bool> CandidateHits(const std::vector<int>& atoms) const;
   MarkedClauses Mark(const Message& message) const;
 
   void SplitClauses(Message& message) const;
@@ -445,6 +450,14 @@ std::optional<std::string> RedFlagDetector::Rules::Catch(const SafetyNet& net, c
   return std::nullopt;
 }
 
+std::vector<bool> RedFlagDetector::Rules::CandidateHits(const std::vector<int>& atoms) const {
+  std::vector<int> candidates;
+  prefilter->AllPotentials(atoms, &candidates);
+  std::vector<bool> hits(prefilter_size, false);
+  for (const int index : candidates) hits[static_cast<std::size_t>(index)] = true;
+  return hits;
+}
+
 std::vector<bool> RedFlagDetector::Rules::PrefilterHits(const Message& message) const {
   if (!prefilter) return {};
   std::vector<int> atoms;
@@ -452,11 +465,8 @@ std::vector<bool> RedFlagDetector::Rules::PrefilterHits(const Message& message) 
   if (!prefilter_atoms->Match(message.text, &atoms, &error) && error.kind != RE2::Set::kNoError) {
     return {};  // e.g. the DFA ran out of memory on a hostile message: fall back to running every flag
   }
-  std::vector<int> candidates;
-  prefilter->AllPotentials(atoms, &candidates);
-  std::vector<bool> hits(prefilter_size, false);
-  for (const int index : candidates) hits[static_cast<std::size_t>(index)] = true;
-  return hits;
+  if (atoms.empty()) return hits_without_atoms;
+  return CandidateHits(atoms);
 }
 
 MarkedClauses RedFlagDetector::Rules::Mark(const Message& message) const {
@@ -731,6 +741,7 @@ RedFlagDetector RedFlagDetector::FromRulesJson(std::string_view rules_json, Dete
     if (!atoms.empty() && atom_set->Compile()) {
       rules->prefilter = std::move(prefilter);
       rules->prefilter_atoms = std::move(atom_set);
+      rules->hits_without_atoms = rules->CandidateHits({});
     }
   }
   rules->wording_model = std::move(options.wording_model);
