@@ -245,13 +245,26 @@ std::vector<std::string> Words(std::string_view text) {
   return words;
 }
 
-std::string Normalized(std::string_view text) {
+std::string NormalizedUncached(std::string_view text) {
   std::string out;
   for (const auto& word : Words(text)) {
     if (!out.empty()) out += ' ';
     out += word;
   }
   return out;
+}
+
+// One turn asks several questions of the same runner message (restart? coach? the answer? a question?), each
+// normalizing it: the thread's last text and its normalized form are kept, so that it is folded and split once.
+std::string Normalized(std::string_view text) {
+  thread_local std::string last_text;
+  thread_local std::string last_normalized;
+  thread_local bool filled = false;
+  if (filled && text == last_text) return last_normalized;
+  last_normalized = NormalizedUncached(text);
+  last_text.assign(text);
+  filled = true;
+  return last_normalized;
 }
 
 // Both arguments already normalized: the phrase as whole words inside the text. Runs on every message, so it

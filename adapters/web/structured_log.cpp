@@ -20,16 +20,28 @@
 namespace coach::adapters::web {
 namespace {
 
+// Every request logs a line: the date and time up to the second are formatted once per second and thread (gmtime_r
+// and snprintf were a third of the line's cost), the milliseconds each time.
 std::string UtcTimestamp() {
   const auto now = std::chrono::system_clock::now();
   const auto seconds = std::chrono::system_clock::to_time_t(now);
   const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(millis));
-  return buffer;
+  thread_local std::time_t formatted_second = -1;
+  thread_local char up_to_second[64];
+  if (seconds != formatted_second) {
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    std::snprintf(up_to_second, sizeof up_to_second, "%04d-%02d-%02dT%02d:%02d:%02d", utc.tm_year + 1900,
+                  utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+    formatted_second = seconds;
+  }
+  std::string stamp(up_to_second);
+  stamp += '.';
+  stamp += static_cast<char>('0' + millis / 100);
+  stamp += static_cast<char>('0' + millis / 10 % 10);
+  stamp += static_cast<char>('0' + millis % 10);
+  stamp += 'Z';
+  return stamp;
 }
 
 /// Writes each line to stderr with one write(2) and no lock: spdlog's stderr sink holds a mutex around its
