@@ -179,6 +179,12 @@ JsonWriter& JsonWriter::Value(const nlohmann::json& value) {
   }
 }
 
+JsonWriter& JsonWriter::Raw(std::string_view json_text) {
+  BeforeValue();
+  out_ += json_text;
+  return *this;
+}
+
 std::string DumpJsonText(const nlohmann::json& value) {
   return JsonWriter().Value(value).Take();
 }

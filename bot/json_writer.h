@@ -29,6 +29,9 @@ class JsonWriter {
   JsonWriter& Null();
   /// Any nlohmann value, written as its dump would be (objects in nlohmann's key order).
   JsonWriter& Value(const nlohmann::json& value);
+  /// A value serialized before (DumpJsonText of the same value), copied as it is: the caller vouches that it is one
+  /// complete JSON value.
+  JsonWriter& Raw(std::string_view json_text);
 
   const std::string& Text() const { return out_; }
   std::string Take() { return std::move(out_); }

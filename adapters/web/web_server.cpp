@@ -92,7 +92,14 @@ std::string RepliesBody(const bot::InboundResult& result) {
   body.BeginObject().Key("replies").BeginArray();
   for (const auto& reply : result.replies) {
     body.BeginObject().Key("id").Int(reply.id).Key("kind").String(reply.kind);
-    body.Key("quick_replies").Value(QuickReplies(reply.quick_replies)).Key("text").String(reply.text).EndObject();
+    body.Key("quick_replies");
+    // A turn's own lines carry their quick replies already serialized (for the store); replayed ones do not.
+    if (reply.quick_replies_text) {
+      body.Raw(*reply.quick_replies_text);
+    } else {
+      body.Value(QuickReplies(reply.quick_replies));
+    }
+    body.Key("text").String(reply.text).EndObject();
   }
   body.EndArray().Key("status").String(result.status).EndObject();
   return body.Take();

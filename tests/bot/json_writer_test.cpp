@@ -96,6 +96,16 @@ TEST_CASE("any nlohmann value is written as its own dump would be", "[json_write
   }
 }
 
+TEST_CASE("a value serialized before is written as it is, with commas in place", "[json_writer]") {
+  const nlohmann::json quick_replies = nlohmann::json::parse(R"([{"label":"Yes","value":"yes"}])");
+  JsonWriter raw;
+  raw.BeginArray().Raw(DumpJsonText(quick_replies)).Int(1).Raw("{}").EndArray();
+  JsonWriter walked;
+  walked.BeginArray().Value(quick_replies).Int(1).Value(nlohmann::json::object()).EndArray();
+  CHECK(raw.Text() == walked.Text());
+  CHECK(raw.Text() == R"([[{"label":"Yes","value":"yes"}],1,{}])");
+}
+
 TEST_CASE("a writer builds objects and arrays in the caller's key order with commas in place", "[json_writer]") {
   JsonWriter writer;
   writer.BeginObject()
