@@ -29,10 +29,16 @@ std::string LockKey(const std::string& channel, const std::string& external_id) 
   return key;
 }
 
+// Built member by member: nlohmann's initializer-list form copies every element through a temporary list, and
+// this runs for every bot line.
 nlohmann::json QuickRepliesJson(const std::vector<dialog::QuickReply>& quick_replies) {
   auto json = nlohmann::json::array();
+  json.get_ref<nlohmann::json::array_t&>().reserve(quick_replies.size());
   for (const auto& quick_reply : quick_replies) {
-    json.push_back({{"label", quick_reply.label}, {"value", quick_reply.value}});
+    nlohmann::json item(nlohmann::json::value_t::object);
+    item["label"] = quick_reply.label;
+    item["value"] = quick_reply.value;
+    json.push_back(std::move(item));
   }
   return json;
 }
