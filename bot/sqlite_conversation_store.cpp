@@ -354,7 +354,7 @@ class SqliteConversationStore::BackgroundCheckpointer {
   std::string path_;
   int threshold_;
   std::mutex& writer_mutex_;
-  int frames_at_last_commit_ = 0;  ///< only touched by OnCommit, i.e. by the thread holding the write lock
+  int frames_at_last_commit_ = 0;            ///< only touched by OnCommit, i.e. by the thread holding the write lock
   int next_request_at_frames_ = threshold_;  ///< likewise
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -3,10 +3,10 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
-#include <memory>
-#include <mutex>
 #include <cstdio>
 #include <ctime>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 

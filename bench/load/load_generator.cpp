@@ -230,22 +230,23 @@ int main(int argc, char** argv) {
   getrusage(RUSAGE_SELF, &usage);
   const double client_cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
                                     static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-  const nlohmann::json figures{{"label", settings.label},
-                               {"client_cpu_us_per_request",
-                                requests_total > 0 ? client_cpu_seconds * 1e6 / static_cast<double>(requests_total) : 0.0},
-                               {"requests_total", requests_total},
-                               {"threads", settings.threads},
-                               {"sessions", settings.threads * settings.sessions_per_thread},
-                               {"messages_ok", answered},
-                               {"errors", errors},
-                               {"non_200", non_200},
-                               {"statuses", status_counts},
-                               {"seconds", seconds},
-                               {"messages_per_second", rate},
-                               {"p50_ms", Percentile(latencies, 0.50)},
-                               {"p90_ms", Percentile(latencies, 0.90)},
-                               {"p99_ms", Percentile(latencies, 0.99)},
-                               {"max_ms", latencies.empty() ? 0.0 : latencies.back()}};
+  const nlohmann::json figures{
+      {"label", settings.label},
+      {"client_cpu_us_per_request",
+       requests_total > 0 ? client_cpu_seconds * 1e6 / static_cast<double>(requests_total) : 0.0},
+      {"requests_total", requests_total},
+      {"threads", settings.threads},
+      {"sessions", settings.threads * settings.sessions_per_thread},
+      {"messages_ok", answered},
+      {"errors", errors},
+      {"non_200", non_200},
+      {"statuses", status_counts},
+      {"seconds", seconds},
+      {"messages_per_second", rate},
+      {"p50_ms", Percentile(latencies, 0.50)},
+      {"p90_ms", Percentile(latencies, 0.90)},
+      {"p99_ms", Percentile(latencies, 0.99)},
+      {"max_ms", latencies.empty() ? 0.0 : latencies.back()}};
   std::printf("%-12s %8lld ok %5lld err %5lld non-200 %7.2f s %9.0f msg/s  p50 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms\n",
               settings.label.c_str(), answered, errors, non_200, seconds, rate, Percentile(latencies, 0.50),
               Percentile(latencies, 0.90), Percentile(latencies, 0.99));

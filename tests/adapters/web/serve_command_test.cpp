@@ -242,8 +242,9 @@ TEST_CASE("serve logs one JSON object per request, without message text", "[serv
     const auto entry = nlohmann::json::parse(line);
     REQUIRE(entry.contains("ts"));
     // UTC, ISO 8601 with milliseconds (the part up to the second is cached per thread: it must still be right).
-    CHECK(std::regex_match(entry["ts"].get<std::string>(),
-                           std::regex(R"(20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9]{3}Z)")));
+    CHECK(
+        std::regex_match(entry["ts"].get<std::string>(),
+                         std::regex(R"(20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9]{3}Z)")));
     CHECK(entry.contains("level"));
     if (entry["event"] == "http_request") {
       ++requests;
