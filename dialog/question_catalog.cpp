@@ -245,26 +245,17 @@ std::vector<std::string> Words(std::string_view text) {
   return words;
 }
 
-std::string NormalizedUncached(std::string_view text) {
+std::string Joined(const std::vector<std::string>& words) {
   std::string out;
-  for (const auto& word : Words(text)) {
+  for (const auto& word : words) {
     if (!out.empty()) out += ' ';
     out += word;
   }
   return out;
 }
 
-// One turn asks several questions of the same runner message (restart? coach? the answer? a question?), each
-// normalizing it: the thread's last text and its normalized form are kept, so that it is folded and split once.
 std::string Normalized(std::string_view text) {
-  thread_local std::string last_text;
-  thread_local std::string last_normalized;
-  thread_local bool filled = false;
-  if (filled && text == last_text) return last_normalized;
-  last_normalized = NormalizedUncached(text);
-  last_text.assign(text);
-  filled = true;
-  return last_normalized;
+  return Joined(Words(text));
 }
 
 // Both arguments already normalized: the phrase as whole words inside the text. Runs on every message, so it
@@ -288,7 +279,7 @@ std::vector<std::string> NormalizedAll(const std::vector<std::string>& phrases) 
   return out;
 }
 
-std::optional<bool> ReadYesNo(std::string_view text) {
+std::optional<bool> ReadYesNo(const std::string& normalized) {
   static const std::vector<std::string> kYes = NormalizedAll(
       {"yes",  "y",      "yeah",   "yep",        "yup",        "ya",        "sure",    "correct",  "true", "si",
        "sí",   "ja",     "haan",   "han",        "ha",         "yess",      "yea",     "aye",      "ok",   "okay",
@@ -316,7 +307,6 @@ std::optional<bool> ReadYesNo(std::string_view text) {
                                                              "they aren't",
                                                              "i haven't",
                                                              "nothing like that"});
-  const std::string normalized = Normalized(text);
   if (normalized.empty()) return std::nullopt;
   // The first word decides ("no, nothing like that"; "yes a little"): runners answer first, then explain.
   auto starts_with = [&](const std::vector<std::string>& list) {
@@ -367,8 +357,14 @@ std::vector<const Question*> QuestionsOf(std::string_view phase) {
   return out;
 }
 
+RunnerText::RunnerText(std::string_view raw) : text(raw), words(Words(raw)), normalized(Joined(words)) {}
+
 std::optional<std::string> ReadAnswer(const Question& question, std::string_view text) {
-  const std::string normalized = Normalized(text);
+  return ReadAnswer(question, RunnerText(text));
+}
+
+std::optional<std::string> ReadAnswer(const Question& question, const RunnerText& runner) {
+  const std::string& normalized = runner.normalized;
   if (normalized.empty()) return std::nullopt;
   // An exact quick reply, by value or by label, always counts.
   const bool prepared = question.normalized_options.size() == question.options.size();
@@ -379,11 +375,10 @@ std::optional<std::string> ReadAnswer(const Question& question, std::string_view
                                   : normalized == Normalized(option.value) || normalized == Normalized(option.label);
     if (matches) return option.value;
   }
-  const auto words = Words(text);
   if (question.type == AnswerType::pain_score) {
     static const RE2 kScore(R"((?:^|[^0-9])(10|[0-9])(?:\s*(?:/|out of|of)\s*10)?(?:[^0-9]|$))");
     std::string score;
-    if (RE2::PartialMatch(FoldForMatching(text), kScore, &score)) return score;
+    if (RE2::PartialMatch(FoldForMatching(runner.text), kScore, &score)) return score;
     return std::nullopt;
   }
   // Typed keywords for an option ("marathon" picks the distance runner).
@@ -397,7 +392,7 @@ std::optional<std::string> ReadAnswer(const Question& question, std::string_view
   };
   if (question.type == AnswerType::yes_no) {
     // "No" wins before any keyword, so "no, it isn't getting worse" is a no.
-    const auto yes_no = ReadYesNo(text);
+    const auto yes_no = ReadYesNo(normalized);
     if (yes_no && !*yes_no) return std::string("no");
     if (auto graded = keyword_option()) return graded;
     if (yes_no) return std::string("yes");
@@ -405,24 +400,28 @@ std::optional<std::string> ReadAnswer(const Question& question, std::string_view
   }
   if (auto option = keyword_option()) return option;
   if (question.type == AnswerType::choice_or_text) {
-    if (LooksLikeQuestion(text)) return std::nullopt;
+    if (LooksLikeQuestion(runner)) return std::nullopt;
     if (question.id == "profile_schedule") {
-      for (const auto& word : words) {
+      for (const auto& word : runner.words) {
         if (word.size() <= 2 && std::all_of(word.begin(), word.end(), [](char c) { return std::isdigit(c); })) {
           return word;
         }
       }
       return std::nullopt;
     }
-    return std::string("text:") + std::string(text.substr(0, 200));
+    return std::string("text:") + runner.text.substr(0, 200);
   }
   return std::nullopt;
 }
 
 bool LooksLikeQuestion(std::string_view text) {
-  const auto words = Words(text);
+  return LooksLikeQuestion(RunnerText(text));
+}
+
+bool LooksLikeQuestion(const RunnerText& text) {
+  const auto& words = text.words;
   if (words.empty()) return false;
-  if (text.find('?') != std::string_view::npos) return true;
+  if (text.text.find('?') != std::string::npos) return true;
   static const std::vector<std::string> kStarters = {"what",  "whats", "what's",  "how",   "why",     "when",  "where",
                                                      "which", "who",   "can",     "could", "should",  "shall", "is",
                                                      "are",   "do",    "does",    "did",   "will",    "would", "may",
@@ -431,16 +430,24 @@ bool LooksLikeQuestion(std::string_view text) {
 }
 
 bool IsRestartCommand(std::string_view text) {
-  const std::string normalized = Normalized(text);
+  return IsRestartCommand(RunnerText(text));
+}
+
+bool IsRestartCommand(const RunnerText& text) {
+  const std::string& normalized = text.normalized;
   static const std::vector<std::string> kCommands = {"restart", "start over",  "start again",     "reset",
                                                      "start",   "begin again", "new conversation"};
   if (std::find(kCommands.begin(), kCommands.end(), normalized) != kCommands.end()) return true;
-  const std::string folded = FoldForMatching(text);
+  const std::string folded = FoldForMatching(text.text);
   return folded == "/start" || folded == "/restart";
 }
 
 bool IsCoachRequest(std::string_view text) {
-  const std::string normalized = Normalized(text);
+  return IsCoachRequest(RunnerText(text));
+}
+
+bool IsCoachRequest(const RunnerText& text) {
+  const std::string& normalized = text.normalized;
   static const std::vector<std::string> kPhrases = {
       "coach",           "talk to a coach",  "speak to a coach", "real person", "a human", "human",
       "talk to a human", "speak to someone", "talk to someone",  "real coach",  "agent",   "operator"};

@@ -49,14 +49,27 @@ const Question* FindQuestion(std::string_view id);
 /// The questions of one phase, in order.
 std::vector<const Question*> QuestionsOf(std::string_view phase);
 
+/// A runner message as the readers below see it, made once per turn: every reader of a turn asks about the same
+/// words, so they are folded and split once.
+struct RunnerText {
+  explicit RunnerText(std::string_view raw);
+  std::string text;                ///< as typed
+  std::vector<std::string> words;  ///< lower-cased words (letters, digits, apostrophes): "No!!" reads as "no"
+  std::string normalized;          ///< the words joined by single spaces
+};
+
 /// Reads the runner's text as an answer to `question`: the normalized value, or nullopt when it is not one.
+std::optional<std::string> ReadAnswer(const Question& question, const RunnerText& text);
 std::optional<std::string> ReadAnswer(const Question& question, std::string_view text);
 
 /// True when the text reads as a question ("can I run?", "how long does it take") rather than an answer.
+bool LooksLikeQuestion(const RunnerText& text);
 bool LooksLikeQuestion(std::string_view text);
 
 /// Global commands, whatever the state.
+bool IsRestartCommand(const RunnerText& text);
 bool IsRestartCommand(std::string_view text);
+bool IsCoachRequest(const RunnerText& text);
 bool IsCoachRequest(std::string_view text);
 
 }  // namespace coach::dialog

@@ -752,12 +752,13 @@ TurnResult TriageConversation::HandleMessage(std::string_view raw_text) {
   }
 
   // 3. Commands that work anywhere.
-  if (IsRestartCommand(text) && !waiting) {
+  const RunnerText runner(text);
+  if (IsRestartCommand(runner) && !waiting) {
     TurnResult result = Restart();
     result.decision = decision;
     return result;
   }
-  if (IsCoachRequest(text)) {
+  if (IsCoachRequest(runner)) {
     m.Process(CoachRequested{});
     return finish();
   }
@@ -769,7 +770,7 @@ TurnResult TriageConversation::HandleMessage(std::string_view raw_text) {
   // 4. An answer to the question the conversation is on.
   const Question* question = CurrentQuestion(ctx);
   if (question != nullptr) {
-    if (auto value = ReadAnswer(*question, text)) {
+    if (auto value = ReadAnswer(*question, runner)) {
       if (*value == "restart") {
         TurnResult result = Restart();
         result.decision = decision;
@@ -797,7 +798,7 @@ TurnResult TriageConversation::HandleMessage(std::string_view raw_text) {
 
   // 5. A free question, in any state: answer it, then go back to where we were.
   const bool question_mode = m.state_key == QuestionMode::kKey;
-  if (question_mode || LooksLikeQuestion(text)) {
+  if (question_mode || LooksLikeQuestion(runner)) {
     if (auto answer = m.deps.knowledge.Answer(text)) {
       Say(ctx, answer->text, ReplyKind::answer);
       if (question_mode) {

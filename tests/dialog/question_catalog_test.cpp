@@ -35,3 +35,19 @@ TEST_CASE("the catalogue's prepared option phrases read exactly as normalizing o
     }
   }
 }
+
+TEST_CASE("a runner message is read once into its words and their normal form", "[catalog]") {
+  const RunnerText text("  No!! It's NOT getting worse, coach?");
+  CHECK(text.text == "  No!! It's NOT getting worse, coach?");
+  CHECK(text.words == std::vector<std::string>{"no", "it's", "not", "getting", "worse", "coach"});
+  CHECK(text.normalized == "no it's not getting worse coach");
+  CHECK(RunnerText("?!").words.empty());
+  CHECK(RunnerText("?!").normalized.empty());
+  // The readers answer the same from the text read once as from the raw text.
+  const RunnerText restart("Start over.");
+  CHECK(IsRestartCommand(restart));
+  CHECK(IsRestartCommand("Start over."));
+  CHECK(IsCoachRequest(RunnerText("I want to talk to a coach please")));
+  CHECK(LooksLikeQuestion(RunnerText("how long until I can run")));
+  CHECK_FALSE(LooksLikeQuestion(RunnerText("about two weeks")));
+}
