@@ -16,6 +16,16 @@ ErrorResponse MapException(std::exception_ptr failure) {
   }
 }
 
+std::string LogDetail(std::exception_ptr failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const bot::StoreError& error) {
+    return error.what();
+  } catch (...) {
+    return {};
+  }
+}
+
 ErrorResponse ErrorForStatus(int status) {
   switch (status) {
     case 400:

@@ -16,6 +16,10 @@ struct ErrorResponse {
 /// 503 so that clients retry; anything else is 500. Messages never echo request content or internals.
 ErrorResponse MapException(std::exception_ptr failure);
 
+/// What the server's log says of the same failure, never the client: a store error's own words (the operation and
+/// SQLite's message; no runner text), which is what an operator needs; empty for anything else.
+std::string LogDetail(std::exception_ptr failure);
+
 /// The code and message of a bare status when nothing more specific set a body (httplib's own 404, 413...).
 ErrorResponse ErrorForStatus(int status);
 

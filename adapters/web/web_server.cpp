@@ -265,13 +265,7 @@ Handler WebServer::Impl::Route(const char* name, Handler handler) {
       const auto failure = std::current_exception();
       const auto error = MapException(failure);
       nlohmann::json fields = {{"route", name}, {"status", error.status}, {"code", error.code}};
-      // A store error names the operation and the database's message (no runner text): what an operator needs.
-      try {
-        std::rethrow_exception(failure);
-      } catch (const bot::StoreError& store_error) {
-        fields["detail"] = store_error.what();
-      } catch (...) {
-      }
+      if (auto detail = LogDetail(failure); !detail.empty()) fields["detail"] = std::move(detail);
       LogEvent(error.status >= 500 && error.status != 503 ? spdlog::level::err : spdlog::level::warn, "request_failed",
                fields);
       WriteError(res, error);

@@ -14,11 +14,15 @@ TEST_CASE("store failures map to 503 and anything else to 500, without internals
   CHECK(store.status == 503);
   CHECK(store.code == "storage_unavailable");
   CHECK(store.message.find("page 7") == std::string::npos);
+  // The log gets the store's own words, the client never does.
+  CHECK(LogDetail(std::make_exception_ptr(coach::bot::StoreError("disk I/O error at page 7", 10)))
+            .find("disk I/O error at page 7") != std::string::npos);
 
   const auto bug = MapException(std::make_exception_ptr(std::logic_error("vector index 12 out of range")));
   CHECK(bug.status == 500);
   CHECK(bug.code == "internal_error");
   CHECK(bug.message.find("vector") == std::string::npos);
+  CHECK(LogDetail(std::make_exception_ptr(std::logic_error("vector index 12 out of range"))).empty());
 
   CHECK(MapException(std::make_exception_ptr(42)).status == 500);
 }
