@@ -169,6 +169,39 @@ constexpr std::string_view kVersion7 = R"sql(
 DROP INDEX conversations_by_status;
 )sql";
 
+// Version 8: message ids without AUTOINCREMENT. The counter cost every turn a write to sqlite_sequence: one more
+// B-tree update and one more 4 KiB WAL frame per commit (about a sixth of a turn's commit). SQLite now gives each
+// new line the largest id + 1, which could only hand out an id again after an erase removed the newest lines; the
+// store prevents that by leaving an "id floor" row there (no conversation, no text; see DeleteConversation), and
+// this rebuild leaves one where the old counter was ahead of the table. `conversation_id` is nullable for it alone.
+constexpr std::string_view kVersion8 = R"sql(
+CREATE TABLE messages_v8 (
+  id INTEGER PRIMARY KEY,
+  conversation_id INTEGER REFERENCES conversations(id) ON DELETE CASCADE,
+  author TEXT NOT NULL CHECK (author = 'user' OR author = 'bot' OR author = 'coach' OR author = 'system'),
+  text TEXT NOT NULL,
+  quick_replies TEXT NOT NULL DEFAULT '[]',
+  kind TEXT NOT NULL DEFAULT 'normal',
+  client_message_id TEXT,
+  created_at_ms INTEGER NOT NULL,
+  in_reply_to INTEGER,
+  triage TEXT,
+  CHECK (conversation_id IS NOT NULL OR kind = 'id_floor')
+);
+INSERT INTO messages_v8 (id, conversation_id, author, text, quick_replies, kind, client_message_id, created_at_ms,
+                         in_reply_to, triage)
+  SELECT id, conversation_id, author, text, quick_replies, kind, client_message_id, created_at_ms, in_reply_to, triage
+  FROM messages ORDER BY id;
+INSERT INTO messages_v8 (id, conversation_id, author, text, kind, created_at_ms)
+  SELECT seq, NULL, 'system', '', 'id_floor', 0 FROM sqlite_sequence
+  WHERE name = 'messages' AND seq > (SELECT coalesce(max(id), 0) FROM messages);
+DROP TABLE messages;
+ALTER TABLE messages_v8 RENAME TO messages;
+CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+CREATE UNIQUE INDEX messages_by_client_message_id ON messages (conversation_id, client_message_id)
+  WHERE client_message_id IS NOT NULL;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& SchemaMigrations() {
@@ -180,6 +213,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {5, "messages.triage on runner lines; replies found without their own index", kVersion5},
       {6, "CHECK constraints without IN lists (no ephemeral table per insert)", kVersion6},
       {7, "no conversations_by_status index (one WAL page less per turn)", kVersion7},
+      {8, "message ids without AUTOINCREMENT, kept unique by an id floor row (one WAL page less per turn)", kVersion8},
   };
   return migrations;
 }

@@ -105,8 +105,8 @@ void BindTriage(SqliteStatement& statement, int parameter, const nlohmann::json&
   }
 }
 
-// One multi-row INSERT writes up to this many lines; SQLite updates the AUTOINCREMENT counter once per statement
-// instead of once per row, and the statement overhead is paid once.
+// One multi-row INSERT writes up to this many lines; the statement overhead is paid once instead of
+// once per row.
 constexpr std::size_t kMaxRowsPerInsert = 8;
 
 // The INSERT for `rows` lines (1..kMaxRowsPerInsert), built once per row count.
@@ -636,7 +636,26 @@ std::int64_t SqliteConversationStore::SaveConversation(const ConversationRecord&
 
 void SqliteConversationStore::DeleteConversation(std::int64_t conversation_id) {
   WithConnection([&](SqliteDatabase& db) {
+    const auto newest_id = [&db] {
+      auto statement = db.Prepare("SELECT coalesce(max(id), 0) FROM messages", "read the newest message id");
+      statement.Step();
+      return statement.Int(0);
+    };
+    const std::int64_t newest_before = newest_id();
     db.Prepare("DELETE FROM conversations WHERE id = ?1", "delete conversation").Bind(1, conversation_id).Run();
+    if (newest_id() < newest_before) {
+      // The erase took the newest lines: an id floor row keeps SQLite's "largest id + 1" from giving their ids
+      // again (they may still sit in an event stream's Last-Event-ID). One floor row is enough: the older ones
+      // are all below this one.
+      db.Execute("DELETE FROM messages WHERE conversation_id IS NULL", "drop the older id floor");
+      db.Prepare(
+            "INSERT INTO messages (id, conversation_id, author, text, kind, created_at_ms) "
+            "VALUES (?1, NULL, 'system', '', 'id_floor', ?2)",
+            "keep the erased message ids from coming back")
+          .Bind(1, newest_before)
+          .Bind(2, NowMs())
+          .Run();
+    }
   });
 }
 
@@ -695,7 +714,7 @@ std::vector<std::int64_t> SqliteConversationStore::AppendMessages(const std::vec
         parameter += 9;
       }
       statement.Run();
-      // The rows of one VALUES list are inserted in order, each taking the next AUTOINCREMENT id, and the write
+      // The rows of one VALUES list are inserted in order, each taking the largest id + 1, and the write
       // lock keeps every other writer out: the ids are consecutive and end at the last insert id.
       const std::int64_t last = db.LastInsertId();
       for (std::size_t row = 0; row < rows; ++row) {

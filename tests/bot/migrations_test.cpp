@@ -181,6 +181,39 @@ TEST_CASE("version 6 rebuilds messages and escalations with their ids, the id co
   CHECK(Count(database, "escalations") == 0);
 }
 
+TEST_CASE("version 8 drops the id counter and leaves an id floor where the counter was ahead", "[migrations]") {
+  SqliteDatabase database(":memory:");
+  database.Execute("PRAGMA foreign_keys = ON", "foreign keys");
+  MigrateSchema(database, 7);
+  WriteVersion1Rows(database);
+  database.Execute("DELETE FROM messages WHERE id >= 6", "erase the newest lines");  // the counter stays at 7
+  const std::string insert_message =
+      "INSERT INTO messages (conversation_id, author, text, created_at_ms) VALUES (7, 'bot', 'next', 9)";
+
+  MigrateSchema(database, 8);
+  CHECK(Count(database, "messages") == 6);  // five lines and the floor
+  CHECK(database.QueryText("SELECT id || ' ' || kind || ' ' || text FROM messages WHERE conversation_id IS NULL",
+                           "read the floor") == "7 id_floor ");
+  CHECK(database.QueryText("SELECT client_message_id FROM messages WHERE id = 2", "read") == "c-1");
+  CHECK(database.QueryText("SELECT count(*) FROM sqlite_sequence WHERE name = 'messages'", "read") == "0");
+  database.Execute(insert_message, "append after the migration");
+  CHECK(database.QueryText("SELECT MAX(id) FROM messages", "read") == "8");
+  // Only the floor may go without a conversation.
+  CHECK_THROWS_WITH(database.Execute("INSERT INTO messages (conversation_id, author, text, created_at_ms) "
+                                     "VALUES (NULL, 'bot', 'orphan', 9)",
+                                     "orphan line"),
+                    Catch::Contains("CHECK constraint failed"));
+}
+
+TEST_CASE("version 8 leaves no floor when the counter was not ahead of the table", "[migrations]") {
+  SqliteDatabase database(":memory:");
+  MigrateSchema(database, 7);
+  WriteVersion1Rows(database);
+  MigrateSchema(database, 8);
+  CHECK(Count(database, "messages") == 7);
+  CHECK(database.QueryText("SELECT count(*) FROM messages WHERE conversation_id IS NULL", "read") == "0");
+}
+
 TEST_CASE("the store opens a version 1 file, migrates it and serves its rows", "[migrations]") {
   testing::TempDirectory directory;
   const std::string path = directory.File("v1.db");

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "bot/sqlite_database.h"
 #include "temp_directory.h"
 
 using namespace coach::bot;
@@ -440,6 +441,33 @@ TEST_CASE("erasing a conversation removes everything attached but keeps the audi
   CHECK(next > last_message);
 }
 
+TEST_CASE("erasing the newest conversation does not let its message ids be given again", "[store]") {
+  testing::TempDirectory directory;
+  const std::string path = directory.File("coachbot.db");
+  SqliteConversationStore store(path);
+  const auto kept = store.SaveConversation(NewConversation("keep-me"));
+  store.AppendMessage(Line(kept, Author::user, "first"));
+  std::int64_t last_erased = 0;
+  for (int round = 0; round < 2; ++round) {
+    // The newest lines belong to the conversation erased next (SQLite alone would give its ids again).
+    const auto erased = store.SaveConversation(NewConversation("erase-me-" + std::to_string(round)));
+    store.AppendMessage(Line(erased, Author::user, "secret"));
+    last_erased = store.AppendMessage(Line(erased, Author::bot, "reply"));
+    store.InTransaction([&] { store.DeleteConversation(erased); });
+    const auto next = store.AppendMessage(Line(kept, Author::bot, "after the erase"));
+    CHECK(next > last_erased);
+  }
+  // The floor row is nobody's line, and one is kept at most.
+  const auto transcript = store.MessagesAfter(kept, 0, 100);
+  REQUIRE(transcript.size() == 3);
+  CHECK(transcript[2].text == "after the erase");
+  SqliteDatabase inspect(path);
+  CHECK(inspect.QueryText("SELECT count(*) FROM messages WHERE conversation_id IS NULL", "count floor rows") == "1");
+  CHECK(inspect.QueryText("SELECT count(*) FROM messages WHERE conversation_id IS NULL AND text <> ''",
+                          "floor rows hold no text") == "0");
+  CHECK(store.IntegrityCheck().empty());
+}
+
 TEST_CASE("unanswered questions and coach notes are kept per conversation", "[store]") {
   SqliteConversationStore store(":memory:");
   std::int64_t id = 0;
@@ -714,8 +742,8 @@ TEST_CASE("a checkpoint is asked for once per threshold frames the WAL grew by, 
   options.checkpoint_after_frames = 32;
   SqliteConversationStore store(path, options);
   const auto id = store.SaveConversation(NewConversation("growth"));
-  // The schema writes about 40 frames, each of these 30 commits 3 to 5 (the row, the indexes, the AUTOINCREMENT
-  // counter): under 200 frames, so at most 200 / 32 requests. Asking whenever the WAL held 32 frames asked after
+  // The schema writes about 40 frames, each of these 30 commits 3 to 5 (the row, the indexes, a new page now
+  // and then): under 200 frames, so at most 200 / 32 requests. Asking whenever the WAL held 32 frames asked after
   // every commit, 31 times.
   for (int turn = 0; turn < 30; ++turn) store.AppendMessage(Line(id, Author::user, std::string(2000, 'x')));
   CHECK(store.BackgroundCheckpointsRequested() >= 1);
