@@ -1,5 +1,7 @@
 #include "bot/json_writer.h"
 
+#include <algorithm>
+
 #include "dialog/text_input.h"
 
 namespace coach::bot {
@@ -53,7 +55,10 @@ constexpr ByteClasses kByteClasses;
 
 void AppendJsonString(std::string& out, std::string_view value) {
   const std::size_t start_size = out.size();
-  out.reserve(start_size + value.size() + 2);
+  // Grown geometrically: libstdc++'s reserve(n) allocates exactly n, so reserving each string's own size made
+  // every string of a document reallocate and copy all the text before it.
+  const std::size_t needed = start_size + value.size() + 2;
+  if (needed > out.capacity()) out.reserve(std::max(needed, 2 * out.capacity()));
   out += '"';
   bool utf8_checked = false;
   const char* run_start = value.data();
