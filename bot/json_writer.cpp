@@ -1,6 +1,8 @@
 #include "bot/json_writer.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 #include "dialog/text_input.h"
 
@@ -51,6 +53,20 @@ struct ByteClasses {
 };
 constexpr ByteClasses kByteClasses;
 
+// Whether any of the eight bytes at `bytes` is a control character, '"', '\\' or (unless the string's UTF-8 was
+// checked already) non-ASCII, by the classic "has a byte less than n / equal to c" word tests (exact for "any"):
+// most text has none, and then the eight bytes need no look each.
+bool NeedsAttention(const char* bytes, bool utf8_checked) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+  std::uint64_t word = 0;
+  std::memcpy(&word, bytes, sizeof word);
+  const auto has_zero_byte = [](std::uint64_t value) { return (value - kOnes) & ~value & kHighBits; };
+  const std::uint64_t below_space = (word - kOnes * 0x20) & ~word & kHighBits;
+  const std::uint64_t non_ascii = utf8_checked ? 0 : word & kHighBits;
+  return (non_ascii | below_space | has_zero_byte(word ^ (kOnes * '"')) | has_zero_byte(word ^ (kOnes * '\\'))) != 0;
+}
+
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view value) {
@@ -64,6 +80,10 @@ void AppendJsonString(std::string& out, std::string_view value) {
   const char* run_start = value.data();
   const char* const end = value.data() + value.size();
   for (const char* cursor = value.data(); cursor != end; ++cursor) {
+    if (end - cursor >= 8 && !NeedsAttention(cursor, utf8_checked)) {
+      cursor += 7;  // the loop's ++cursor makes it eight
+      continue;
+    }
     const auto byte = static_cast<unsigned char>(*cursor);
     const auto byte_class = kByteClasses.of[byte];
     if (byte_class == 0) continue;

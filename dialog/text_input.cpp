@@ -1,5 +1,7 @@
 #include "dialog/text_input.h"
 
+#include <cstring>
+
 #include <algorithm>
 #include <cstdint>
 
@@ -39,6 +41,15 @@ std::size_t ValidSequenceLength(std::string_view s, std::size_t pos) {
 
 bool IsValidUtf8(std::string_view text) {
   for (std::size_t pos = 0; pos < text.size();) {
+    // Eight ASCII bytes at a time: every text on the message path (bodies, replies, stored lines) is mostly ASCII.
+    std::uint64_t word = 0;
+    if (pos + sizeof word <= text.size()) {
+      std::memcpy(&word, text.data() + pos, sizeof word);
+      if ((word & 0x8080808080808080ULL) == 0) {
+        pos += sizeof word;
+        continue;
+      }
+    }
     const std::size_t length = ValidSequenceLength(text, pos);
     if (length == 0) return false;
     pos += length;

@@ -77,6 +77,25 @@ TEST_CASE("strings come out byte for byte as nlohmann writes them, broken UTF-8 
   }
 }
 
+TEST_CASE("a character that needs care is found at any place in a long plain run", "[json_writer]") {
+  // The writer skips plain text eight bytes at a time: each piece at every offset of runs longer than a word, with
+  // and without valid UTF-8 earlier in the string (after which non-ASCII bytes no longer stop the skipping).
+  const std::vector<std::string> pieces = {"\"",   "\\",       "\n", "\x1f", std::string(1, '\0'), "\x7f", "\xc3\xa9",
+                                           "\xff", "\xe2\x82", " ",  "~"};
+  for (const std::string prefix : {"", "caf\xc3\xa9 "}) {
+    for (const auto& piece : pieces) {
+      for (std::size_t length = 0; length <= 20; ++length) {
+        for (std::size_t offset = 0; offset <= length; ++offset) {
+          const std::string text = prefix + std::string(offset, 'x') + piece + std::string(length - offset, 'y');
+          INFO("piece " << nlohmann::json(piece).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                        << " at " << offset << " of " << length);
+          REQUIRE(Quoted(text) == NlohmannDump(nlohmann::json(text)));
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("any nlohmann value is written as its own dump would be", "[json_writer]") {
   const auto value = nlohmann::json::parse(R"({
     "zeta": [1, -2, 9223372036854775807, true, false, null, "x\ny"],

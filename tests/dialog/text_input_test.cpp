@@ -27,6 +27,21 @@ TEST_CASE("invalid UTF-8 becomes the replacement character", "[text_input]") {
   }
 }
 
+TEST_CASE("a broken sequence is found at any place in a long ASCII run", "[text_input]") {
+  // ASCII is skipped eight bytes at a time: every bad piece, and every good one, at every offset of longer runs.
+  for (const std::string bad : {"\xFF", "\xC0\xAF", "\xED\xA0\x80", "\xE2\x82", "\xF0\x9F\x98"}) {
+    for (std::size_t length = 0; length <= 20; ++length) {
+      for (std::size_t offset = 0; offset <= length; ++offset) {
+        const std::string before(offset, 'x');
+        const std::string after(length - offset, 'y');
+        INFO("offset " << offset << " of " << length);
+        CHECK_FALSE(IsValidUtf8(before + bad + after));
+        CHECK(IsValidUtf8(before + "\xC3\xA9\xF0\x9F\x98\xA2" + after));
+      }
+    }
+  }
+}
+
 TEST_CASE("replacing invalid UTF-8 keeps everything else as it was", "[text_input]") {
   CHECK(ReplaceInvalidUtf8("  ok \x01 \xC3\xA9 ") == "  ok \x01 \xC3\xA9 ");
   CHECK(ReplaceInvalidUtf8("a\xFF"
