@@ -178,15 +178,16 @@ JsonWriter& JsonWriter::Null() {
 JsonWriter& JsonWriter::Value(const nlohmann::json& value) {
   switch (value.type()) {
     case nlohmann::json::value_t::object:
+      // The containers themselves, not items() or json iterators, which build a proxy (with a string) per element.
       BeginObject();
-      for (const auto& [key, item] : value.items()) {
+      for (const auto& [key, item] : value.get_ref<const nlohmann::json::object_t&>()) {
         Key(key);
         Value(item);
       }
       return EndObject();
     case nlohmann::json::value_t::array:
       BeginArray();
-      for (const auto& item : value) Value(item);
+      for (const auto& item : value.get_ref<const nlohmann::json::array_t&>()) Value(item);
       return EndArray();
     case nlohmann::json::value_t::string:
       return String(value.get_ref<const std::string&>());
