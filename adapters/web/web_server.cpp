@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <ctime>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <stdexcept>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -16,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/web/http_errors.h"
+#include "adapters/web/keep_alive_shutdown.h"
 #include "adapters/web/rate_limiter.h"
 #include "adapters/web/request_parsing.h"
 #include "adapters/web/session_tokens.h"
@@ -48,6 +51,7 @@ struct RequestContext {
   Clock::time_point start;
   const char* route = "unmatched";
   std::int64_t conversation_id = 0;
+  bool reading = false;  ///< counted in Impl::reading (its connection must not be ended by Stop)
 };
 thread_local RequestContext current_request;
 
@@ -121,6 +125,12 @@ void WriteError(Response& res, const ErrorResponse& error) {
 
 void Reject(Response& res, int status, std::string code, std::string message) {
   WriteError(res, ErrorResponse{status, std::move(code), std::move(message)});
+}
+
+void RefuseWhileStopping(Response& res) {
+  res.set_header("Connection", "close");
+  res.set_header("Retry-After", "1");
+  Reject(res, 503, "shutting_down", "the server is shutting down; send the message again in a moment");
 }
 
 std::string EntityTag(std::string_view bytes) {
@@ -212,7 +222,36 @@ struct WebServer::Impl {
   std::vector<RouteMethods> route_methods;
   std::atomic<int> open_streams{0};
   std::atomic<bool> stopping{false};
+
+  // The connections whose request is being read (headers in, the body perhaps still on its way), by PeerKey, from
+  // the headers until the response is ready: Stop ends the reading side of every other connection of the server.
+  // Such an ended connection can no longer be answered (httplib takes a read side at its end for a client gone),
+  // so a request that reaches its headers after Stop is refused before any work, and nothing is stored for it.
+  std::mutex reading_mutex;
+  std::unordered_map<std::string, int> reading;
+  /// False when the server is stopping and this request was not being read before: refuse it.
+  bool BeginReading(const Request& req);
+  void EndReading(const Request& req);
 };
+
+bool WebServer::Impl::BeginReading(const Request& req) {
+  if (current_request.reading) return true;
+  const auto key = PeerKey(req.remote_addr, req.remote_port);
+  std::lock_guard<std::mutex> lock(reading_mutex);
+  if (stopping.load()) return false;
+  ++reading[key];
+  current_request.reading = true;
+  return true;
+}
+
+void WebServer::Impl::EndReading(const Request& req) {
+  if (!current_request.reading) return;
+  current_request.reading = false;
+  const auto key = PeerKey(req.remote_addr, req.remote_port);
+  std::lock_guard<std::mutex> lock(reading_mutex);
+  const auto found = reading.find(key);
+  if (found != reading.end() && --found->second <= 0) reading.erase(found);
+}
 
 void WebServer::Impl::Configure() {
   server.set_tcp_nodelay(true);  // Debian's build leaves it off: every answer would wait for a delayed ACK
@@ -228,8 +267,19 @@ void WebServer::Impl::Configure() {
   server.set_keep_alive_timeout(options.keep_alive_timeout.count());
   server.set_payload_max_length(options.max_body_bytes);
 
+  // Both run once the headers are in and before the body is read (httplib answers "100 Continue" first).
+  server.set_expect_100_continue_handler([this](const Request& req, Response& res) {
+    if (BeginReading(req)) return 100;
+    RefuseWhileStopping(res);
+    return res.status;
+  });
   server.set_pre_routing_handler([this](const Request& req, Response& res) {
-    current_request = RequestContext{true, Clock::now(), "unmatched", 0};
+    const bool reading_counted = current_request.reading;
+    current_request = RequestContext{true, Clock::now(), "unmatched", 0, reading_counted};
+    if (!BeginReading(req)) {
+      RefuseWhileStopping(res);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     ApplyCors(req, res);
     return httplib::Server::HandlerResponse::Unhandled;
   });
@@ -288,6 +338,7 @@ void WebServer::Impl::ApplyCors(const Request& req, Response& res) const {
 }
 
 void WebServer::Impl::OnResponseReady(const Request& req, const Response& res) {
+  EndReading(req);
   const auto context = current_request;
   current_request = RequestContext{};
   const auto duration = context.active ? Clock::now() - context.start : Clock::duration::zero();
@@ -693,6 +744,10 @@ void WebServer::Stop() {
   impl_->dependencies.service.StopWaiting();  // event streams and long polls return now instead of after a slice
   if (impl_->server.is_running()) {
     impl_->server.stop();
+    // Idle keep-alive connections would otherwise hold their workers, and Run, until their timeout. A request
+    // being read keeps its connection: it is answered, and then its worker sees the server stopped.
+    std::lock_guard<std::mutex> lock(impl_->reading_mutex);
+    EndKeepAliveConnections(port_, [this](const std::string& peer) { return impl_->reading.count(peer) == 0; });
   } else if (port_ != 0) {
     // Run may be about to start: httplib's stop() ignores a server not yet running, but an accept loop on a
     // shut-down socket ends at once.

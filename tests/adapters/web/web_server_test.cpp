@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <regex>
@@ -696,6 +697,34 @@ TEST_CASE("the widget's files are served with their headers", "[web_server]") {
   CHECK(client.Get("/static/chat.html")->status == 404);
   CHECK(client.Get("/static/missing.js")->status == 404);
   CHECK(client.Get("/static/..%2Fweb_server.cpp")->status == 404);
+}
+
+TEST_CASE("an idle keep-alive connection does not hold the server after Stop", "[web_server]") {
+  FakeKnowledge knowledge;
+  bot::SqliteConversationStore store(":memory:");
+  bot::ConversationService service(store,
+                                   dialog::DialogDependencies{dialog::RedFlagDetector::Default(), knowledge, {}});
+  auto options = TestOptions();
+  options.keep_alive_timeout = std::chrono::hours(1);  // what a worker would otherwise wait for the next request
+  WebServer server(WebServerDependencies{service, [] { return true; }, [] { return ServiceGauges{}; }}, options);
+  const int port = server.Bind("127.0.0.1", 0);
+  std::promise<bool> served;
+  auto finished = served.get_future();
+  std::thread runner([&] { served.set_value(server.Run()); });
+  while (!server.IsRunning()) std::this_thread::yield();
+
+  httplib::Client client("127.0.0.1", port);
+  client.set_keep_alive(true);
+  const auto res = client.Get("/healthz");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);  // the connection now waits, idle, for a next request
+
+  server.Stop();
+  const bool returned = finished.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  CHECK(returned);
+  if (!returned) client.stop();  // lets the worker go, so that the test ends either way
+  runner.join();
+  CHECK(finished.get());
 }
 
 TEST_CASE("a second server cannot bind a port that is in use", "[web_server]") {
