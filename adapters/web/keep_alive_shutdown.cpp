@@ -22,8 +22,13 @@ int LocalPort(int fd) {
   return -1;
 }
 
-/// The peer's PeerKey when `fd` is an accepted (connected, not listening) TCP socket; empty otherwise.
-std::string AcceptedConnectionPeer(int fd) {
+struct Peer {
+  std::string address;  ///< empty: not an accepted TCP connection
+  int port = 0;
+};
+
+/// The peer of `fd` when it is an accepted (connected, not listening) TCP socket.
+Peer AcceptedConnectionPeer(int fd) {
   int type = 0;
   int listening = 0;
   socklen_t length = sizeof type;
@@ -42,16 +47,13 @@ std::string AcceptedConnectionPeer(int fd) {
   int port = 0;
   if (peer.ss_family == AF_INET) port = ntohs(reinterpret_cast<const sockaddr_in&>(peer).sin_port);
   if (peer.ss_family == AF_INET6) port = ntohs(reinterpret_cast<const sockaddr_in6&>(peer).sin6_port);
-  return PeerKey(host, port);
+  return Peer{host, port};
 }
 
 }  // namespace
 
-std::string PeerKey(const std::string& address, int port) {
-  return address + " " + std::to_string(port);
-}
-
-std::size_t EndKeepAliveConnections(int local_port, const std::function<bool(const std::string& peer)>& should_end) {
+std::size_t EndKeepAliveConnections(int local_port,
+                                    const std::function<bool(const std::string& address, int port)>& should_end) {
   // The descriptors first, then the calls: the directory stream has a descriptor of its own.
   std::vector<int> descriptors;
   if (DIR* directory = ::opendir("/proc/self/fd")) {
@@ -66,8 +68,8 @@ std::size_t EndKeepAliveConnections(int local_port, const std::function<bool(con
     struct stat status {};
     if (::fstat(fd, &status) != 0 || !S_ISSOCK(status.st_mode)) continue;
     if (LocalPort(fd) != local_port) continue;
-    const std::string peer = AcceptedConnectionPeer(fd);
-    if (peer.empty() || !should_end(peer)) continue;
+    const Peer peer = AcceptedConnectionPeer(fd);
+    if (peer.address.empty() || !should_end(peer.address, peer.port)) continue;
     if (::shutdown(fd, SHUT_RD) == 0) ++ended;
   }
   return ended;

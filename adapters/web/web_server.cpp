@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <functional>
@@ -51,9 +52,24 @@ struct RequestContext {
   Clock::time_point start;
   const char* route = "unmatched";
   std::int64_t conversation_id = 0;
-  bool reading = false;  ///< counted in Impl::reading (its connection must not be ended by Stop)
 };
 thread_local RequestContext current_request;
+
+/// The connection this worker thread holds in Impl::reading: from a request's headers until its response is written
+/// (httplib's logger runs then). A response that could not be written skips the logger; the thread's next request
+/// releases the stale hold first.
+struct HeldConnection {
+  bool held = false;
+  bool by_expect_continue = false;  ///< held before "100 Continue", for the request pre-routing sees next
+  std::uint64_t key = 0;
+};
+thread_local HeldConnection held_connection;
+
+/// A connection by its peer. Two peers sharing a key (a hash collision) would only keep an idle connection open
+/// during a shutdown, until its keep-alive timeout.
+std::uint64_t ConnectionKey(const std::string& address, int port) {
+  return (std::hash<std::string>{}(address) << 16) ^ static_cast<std::uint64_t>(port);
+}
 
 std::string IsoTime(std::int64_t milliseconds) {
   const std::time_t seconds = milliseconds / 1000;
@@ -223,33 +239,33 @@ struct WebServer::Impl {
   std::atomic<int> open_streams{0};
   std::atomic<bool> stopping{false};
 
-  // The connections whose request is being read (headers in, the body perhaps still on its way), by PeerKey, from
-  // the headers until the response is ready: Stop ends the reading side of every other connection of the server.
-  // Such an ended connection can no longer be answered (httplib takes a read side at its end for a client gone),
+  // The connections with a request being read or answered (headers in, the body perhaps still on its way, the
+  // response not yet written), by ConnectionKey: Stop ends the reading side of every other connection of the
+  // server. An ended connection can no longer be answered (httplib takes a read side at its end for a client gone),
   // so a request that reaches its headers after Stop is refused before any work, and nothing is stored for it.
   std::mutex reading_mutex;
-  std::unordered_map<std::string, int> reading;
-  /// False when the server is stopping and this request was not being read before: refuse it.
-  bool BeginReading(const Request& req);
-  void EndReading(const Request& req);
+  std::unordered_map<std::uint64_t, int> reading;
+  /// False when the server is stopping: refuse the request.
+  bool HoldConnection(const Request& req);
+  void ReleaseConnection();
 };
 
-bool WebServer::Impl::BeginReading(const Request& req) {
-  if (current_request.reading) return true;
-  const auto key = PeerKey(req.remote_addr, req.remote_port);
+bool WebServer::Impl::HoldConnection(const Request& req) {
+  const auto key = ConnectionKey(req.remote_addr, req.remote_port);
   std::lock_guard<std::mutex> lock(reading_mutex);
   if (stopping.load()) return false;
   ++reading[key];
-  current_request.reading = true;
+  held_connection.held = true;
+  held_connection.key = key;
   return true;
 }
 
-void WebServer::Impl::EndReading(const Request& req) {
-  if (!current_request.reading) return;
-  current_request.reading = false;
-  const auto key = PeerKey(req.remote_addr, req.remote_port);
+void WebServer::Impl::ReleaseConnection() {
+  held_connection.by_expect_continue = false;
+  if (!held_connection.held) return;
+  held_connection.held = false;
   std::lock_guard<std::mutex> lock(reading_mutex);
-  const auto found = reading.find(key);
+  const auto found = reading.find(held_connection.key);
   if (found != reading.end() && --found->second <= 0) reading.erase(found);
 }
 
@@ -269,16 +285,24 @@ void WebServer::Impl::Configure() {
 
   // Both run once the headers are in and before the body is read (httplib answers "100 Continue" first).
   server.set_expect_100_continue_handler([this](const Request& req, Response& res) {
-    if (BeginReading(req)) return 100;
-    RefuseWhileStopping(res);
-    return res.status;
+    ReleaseConnection();
+    if (!HoldConnection(req)) {
+      RefuseWhileStopping(res);
+      return res.status;
+    }
+    held_connection.by_expect_continue = true;
+    return 100;
   });
   server.set_pre_routing_handler([this](const Request& req, Response& res) {
-    const bool reading_counted = current_request.reading;
-    current_request = RequestContext{true, Clock::now(), "unmatched", 0, reading_counted};
-    if (!BeginReading(req)) {
-      RefuseWhileStopping(res);
-      return httplib::Server::HandlerResponse::Handled;
+    current_request = RequestContext{true, Clock::now(), "unmatched", 0};
+    if (held_connection.by_expect_continue) {
+      held_connection.by_expect_continue = false;  // held for this very request
+    } else {
+      ReleaseConnection();
+      if (!HoldConnection(req)) {
+        RefuseWhileStopping(res);
+        return httplib::Server::HandlerResponse::Handled;
+      }
     }
     ApplyCors(req, res);
     return httplib::Server::HandlerResponse::Unhandled;
@@ -304,6 +328,8 @@ void WebServer::Impl::Configure() {
       [](const Request&, Response& res, std::exception_ptr failure) { WriteError(res, MapException(failure)); });
   // Runs once per response, before httplib writes it (so a client that saw the answer also sees it counted).
   server.set_post_routing_handler([this](const Request& req, Response& res) { OnResponseReady(req, res); });
+  // Runs once the response is written.
+  server.set_logger([this](const Request&, const Response&) { ReleaseConnection(); });
 }
 
 Handler WebServer::Impl::Route(const char* name, Handler handler) {
@@ -338,7 +364,6 @@ void WebServer::Impl::ApplyCors(const Request& req, Response& res) const {
 }
 
 void WebServer::Impl::OnResponseReady(const Request& req, const Response& res) {
-  EndReading(req);
   const auto context = current_request;
   current_request = RequestContext{};
   const auto duration = context.active ? Clock::now() - context.start : Clock::duration::zero();
@@ -747,7 +772,9 @@ void WebServer::Stop() {
     // Idle keep-alive connections would otherwise hold their workers, and Run, until their timeout. A request
     // being read keeps its connection: it is answered, and then its worker sees the server stopped.
     std::lock_guard<std::mutex> lock(impl_->reading_mutex);
-    EndKeepAliveConnections(port_, [this](const std::string& peer) { return impl_->reading.count(peer) == 0; });
+    EndKeepAliveConnections(port_, [this](const std::string& address, int port) {
+      return impl_->reading.count(ConnectionKey(address, port)) == 0;
+    });
   } else if (port_ != 0) {
     // Run may be about to start: httplib's stop() ignores a server not yet running, but an accept loop on a
     // shut-down socket ends at once.
