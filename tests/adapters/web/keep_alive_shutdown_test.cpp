@@ -44,6 +44,17 @@ bool Every(const std::string&, int) {
   return true;
 }
 
+/// A listening socket on 127.0.0.1 and a port the kernel picks.
+int ListenOnLoopback() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(fd, 8) == 0);
+  return fd;
+}
+
 int Connect(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
@@ -58,12 +69,7 @@ int Connect(int port) {
 
 TEST_CASE("accepted connections on the port see the end of the stream after what they already received",
           "[keep_alive_shutdown]") {
-  Socket listener(::socket(AF_INET, SOCK_STREAM, 0));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(listener.fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  REQUIRE(::listen(listener.fd, 8) == 0);
+  Socket listener(ListenOnLoopback());
   const int port = PortOf(listener.fd);
 
   Socket idle_client(Connect(port));
@@ -104,12 +110,7 @@ TEST_CASE("accepted connections on the port see the end of the stream after what
 }
 
 TEST_CASE("connections on other ports are left alone", "[keep_alive_shutdown]") {
-  Socket listener(::socket(AF_INET, SOCK_STREAM, 0));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(listener.fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  REQUIRE(::listen(listener.fd, 8) == 0);
+  Socket listener(ListenOnLoopback());
   const int port = PortOf(listener.fd);
   Socket client(Connect(port));
   Socket accepted(::accept(listener.fd, nullptr, nullptr));
