@@ -241,8 +241,9 @@ struct WebServer::Impl {
 
   // The connections with a request being read or answered (headers in, the body perhaps still on its way, the
   // response not yet written), by ConnectionKey: Stop ends the reading side of every other connection of the
-  // server. An ended connection can no longer be answered (httplib takes a read side at its end for a client gone),
-  // so a request that reaches its headers after Stop is refused before any work, and nothing is stored for it.
+  // server. An ended connection can no longer be answered (before writing, httplib peeks at the read side to see
+  // whether the client is still there), so a request that reaches its headers after Stop is refused before any
+  // work, and nothing is stored for it.
   std::mutex reading_mutex;
   std::unordered_map<std::uint64_t, int> reading;
   /// False when the server is stopping: refuse the request.
@@ -769,8 +770,8 @@ void WebServer::Stop() {
   impl_->dependencies.service.StopWaiting();  // event streams and long polls return now instead of after a slice
   if (impl_->server.is_running()) {
     impl_->server.stop();
-    // Idle keep-alive connections would otherwise hold their workers, and Run, until their timeout. A request
-    // being read keeps its connection: it is answered, and then its worker sees the server stopped.
+    // Idle keep-alive connections would otherwise hold their workers, and Run, until their timeout. A connection
+    // holding a request stays: the request is answered, and then its worker sees the server stopped.
     std::lock_guard<std::mutex> lock(impl_->reading_mutex);
     EndKeepAliveConnections(port_, [this](const std::string& address, int port) {
       return impl_->reading.count(ConnectionKey(address, port)) == 0;
