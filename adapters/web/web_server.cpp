@@ -773,9 +773,10 @@ void WebServer::Stop() {
     // Idle keep-alive connections would otherwise hold their workers, and Run, until their timeout. A connection
     // holding a request stays: the request is answered, and then its worker sees the server stopped.
     std::lock_guard<std::mutex> lock(impl_->reading_mutex);
-    EndKeepAliveConnections(port_, [this](const std::string& address, int port) {
+    const auto ended = EndKeepAliveConnections(port_, [this](const std::string& address, int port) {
       return impl_->reading.count(ConnectionKey(address, port)) == 0;
     });
+    if (ended > 0) LogEvent(spdlog::level::info, "idle_connections_ended", {{"count", ended}});
   } else if (port_ != 0) {
     // Run may be about to start: httplib's stop() ignores a server not yet running, but an accept loop on a
     // shut-down socket ends at once.
