@@ -1,9 +1,8 @@
 #include "dialog/text_input.h"
 
-#include <cstring>
-
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 namespace coach::dialog {
 namespace {

@@ -744,7 +744,7 @@ TEST_CASE("a checkpoint is asked for once per threshold frames the WAL grew by, 
   options.checkpoint_after_frames = 32;
   SqliteConversationStore store(path, options);
   const auto id = store.SaveConversation(NewConversation("growth"));
-  // The schema writes about 40 frames, each of these 30 commits 3 to 5 (the row, the indexes, a new page now
+  // The schema writes about 40 frames, each of these 30 commits 2 to 4 (the row, its index, a new page now
   // and then): under 200 frames, so at most 200 / 32 requests. Asking whenever the WAL held 32 frames asked after
   // every commit, 31 times.
   for (int turn = 0; turn < 30; ++turn) store.AppendMessage(Line(id, Author::user, std::string(2000, 'x')));
