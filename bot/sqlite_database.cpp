@@ -106,12 +106,18 @@ std::optional<std::int64_t> SqliteStatement::OptionalInt(int column) const {
   return Int(column);
 }
 
+void TurnOffSqliteMemoryStatistics() {
+  // Once: after SQLite's first use the call only answers SQLITE_MISUSE.
+  static const int kResult = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)kResult;
+}
+
+bool SqliteMemoryStatisticsOn() {
+  return sqlite3_memory_used() > 0;
+}
+
 SqliteDatabase::SqliteDatabase(const std::string& path) : path_(path) {
-  // Memory statistics take one process-wide mutex on every SQLite malloc and free: with a writer and several
-  // readers on different threads that lock was contended on every statement. We never read the statistics.
-  // sqlite3_config only works before SQLite initialises, hence once, before the first open.
-  static const bool kStatisticsOff = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
-  (void)kStatisticsOff;
+  TurnOffSqliteMemoryStatistics();
   // NOMUTEX: the owner serializes access, so SQLite's own per-connection mutex would only cost time.
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int code = sqlite3_open_v2(path.c_str(), &database_, flags, WalWriteBatchingVfsName());

@@ -53,6 +53,16 @@ class SqliteStatement {
   std::string_view operation_;
 };
 
+/// Turns SQLite's memory statistics off for the whole process: they take one process-wide mutex around every SQLite
+/// allocation and free (some seventy in each turn's group commit), and nothing here reads them. SQLite accepts this
+/// only before its first use anywhere in the process, and the knowledge index opens SQLite before the store does,
+/// so a program calls it first thing (main does). SqliteDatabase calls it too, for programs that open a store first.
+void TurnOffSqliteMemoryStatistics();
+
+/// Whether SQLite counts its memory, i.e. TurnOffSqliteMemoryStatistics came after SQLite's first use. Read from
+/// SQLite's own counter, which stays at zero while the statistics are off: meaningful once SQLite has allocated.
+bool SqliteMemoryStatisticsOn();
+
 /// One SQLite connection with a cache of prepared statements. Not thread-safe: its owner serializes use
 /// (SqliteConversationStore holds it behind a mutex).
 class SqliteDatabase {

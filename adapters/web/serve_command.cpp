@@ -20,6 +20,7 @@
 #include "adapters/web/web_server.h"
 #include "bot/conversation_service.h"
 #include "bot/sqlite_conversation_store.h"
+#include "bot/sqlite_database.h"
 #include "dialog/red_flag_detector.h"
 #include "knowledge/knowledge_base.h"
 
@@ -137,7 +138,9 @@ int RunServe(const ServeOptions& options) {
                  {"durability", options.durability},
                  {"rate_limit_per_minute", options.rate_limit},
                  {"allowed_origins", server_options.cors.origins()},
-                 {"admin_routes", !options.admin_token.empty()}});
+                 {"admin_routes", !options.admin_token.empty()},
+                 // On, SQLite takes a process-wide mutex around each of its allocations (bot/sqlite_database.h).
+                 {"sqlite_memory_statistics", bot::SqliteMemoryStatisticsOn()}});
 
   const bool served = server.Run();
   finished.store(true);

@@ -135,6 +135,10 @@ TEST_CASE("serve starts on a free port, answers, and stops cleanly on SIGTERM", 
   const auto logs = serve.Stderr();
   CHECK(logs.find(R"("event":"shutdown_requested")") != std::string::npos);
   CHECK(logs.find(R"("event":"stopped")") != std::string::npos);
+  // SQLite's memory statistics (a process-wide mutex around every SQLite allocation) were turned off before the
+  // knowledge index first used SQLite.
+  CHECK(logs.find(R"("event":"started")") != std::string::npos);
+  CHECK(logs.find(R"("sqlite_memory_statistics":false)") != std::string::npos);
   // The WAL was checkpointed into the database file on the way out.
   CHECK((!fs::exists(database.string() + "-wal") || fs::file_size(database.string() + "-wal") == 0));
 }
